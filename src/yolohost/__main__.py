@@ -1,0 +1,3 @@
+from yolohost.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Users, workspaces and roles, API keys, and the authentication every route depends on."""

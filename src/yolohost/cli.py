@@ -1,0 +1,160 @@
+"""The ``yolohost`` command. Imports stay inside commands so ``yolohost --help`` answers at once."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import click
+
+
+def _settings():
+    from yolohost.config import Settings
+
+    return Settings()
+
+
+@contextmanager
+def _session():
+    """A migrated database and one transaction, for the operator commands."""
+    from yolohost.bootstrap import open_database, prepare
+    from yolohost.db.engine import make_sessionmaker, transaction
+    from yolohost.kit.errors import AppError
+
+    settings = _settings()
+    engine = open_database(settings)
+    try:
+        _announce_owner_key(settings.owner, prepare(engine, settings.owner))
+        with transaction(make_sessionmaker(engine)) as session:
+            yield session
+    except AppError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        engine.dispose()
+
+
+def _announce_owner_key(owner: str, key: str | None) -> None:
+    if key:
+        click.echo(f"Created the owner account '{owner}'. Its API key, shown only this once:")
+        click.echo(f"  {key}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="yolohost")
+def main() -> None:
+    """yolohost: a self-hosted Ultralytics HUB and Platform API for YOLO models.
+
+    Configuration comes from YOLOHOST_* environment variables (YOLOHOST_DATA_DIR,
+    YOLOHOST_DATABASE_URL, YOLOHOST_REDIS_URL, YOLOHOST_OWNER, ...).
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Server processes.")
+@click.option("--log-level", default="info", show_default=True)
+def serve(host: str, port: int, workers: int, log_level: str) -> None:
+    """Start the API server (migrates the database and creates the owner on first start)."""
+    import uvicorn
+
+    from yolohost.bootstrap import open_database, prepare
+
+    settings = _settings()
+    engine = open_database(settings)
+    _announce_owner_key(settings.owner, prepare(engine, settings.owner))
+    engine.dispose()
+    click.echo(f"yolohost serving on http://{host}:{port} (data in {settings.data_dir.resolve()})")
+    uvicorn.run(
+        "yolohost.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        proxy_headers=False,
+    )
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema to the newest revision."""
+    with _session():
+        pass
+    click.echo("database is at the newest revision")
+
+
+@main.group()
+def users() -> None:
+    """Manage users (each has a personal workspace of the same name)."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--name", help="Display name (default: the username).")
+@click.option("--admin", is_flag=True, help="Make the user a server administrator.")
+def users_create(username: str, name: str | None, admin: bool) -> None:
+    """Create a user."""
+    from yolohost.accounts import service
+
+    with _session() as session:
+        user = service.create_user(session, username, name, is_admin=admin)
+        click.echo(f"created user {user.username} ({user.id})")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List users."""
+    from yolohost.accounts import repository
+
+    with _session() as session:
+        for user in repository.list_users(session):
+            click.echo(f"{user.id}  {user.username}{'  (admin)' if user.is_admin else ''}")
+
+
+@main.group()
+def keys() -> None:
+    """Manage API keys."""
+
+
+@keys.command("create")
+@click.option("--user", "username", required=True, help="The user the key acts as.")
+@click.option("--name", default="cli", show_default=True, help="A label for the key.")
+@click.option("--scope", "scopes", multiple=True, help="Limit the key to a scope (repeatable); default: all.")
+def keys_create(username: str, name: str, scopes: tuple[str, ...]) -> None:
+    """Create a key; the key itself is the last line of the output (shown only once)."""
+    from yolohost.accounts import service
+
+    with _session() as session:
+        user = service.get_user(session, username)
+        key, plaintext = service.create_key(session, user, name, list(scopes) or None)
+        click.echo(f"created key {key.id} for {user.username}" + (f" (scopes: {', '.join(key.scopes)})" if key.scopes else ""))
+        click.echo(plaintext)
+
+
+@keys.command("list")
+@click.option("--user", "username", help="Only this user's keys.")
+def keys_list(username: str | None) -> None:
+    """List active keys (never the keys themselves: only their prefixes)."""
+    from yolohost.accounts import repository, service
+    from yolohost.kit.clock import iso
+
+    with _session() as session:
+        user_id = service.get_user(session, username).id if username else None
+        names = {u.id: u.username for u in repository.list_users(session)}
+        for key in repository.active_keys(session, user_id):
+            scopes = ",".join(key.scopes) if key.scopes else "all"
+            click.echo(
+                f"{key.id}  {key.key_prefix}...  user={names.get(key.user_id)}  name={key.name}  scopes={scopes}  "
+                f"created={iso(key.created_at)}  last_used={iso(key.last_used_at) or 'never'}"
+            )
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by its id."""
+    from yolohost.accounts import service
+
+    with _session() as session:
+        service.revoke_key(session, key_id)
+        click.echo(f"revoked {key_id}")
