@@ -16,6 +16,9 @@ from yolohost.bootstrap import open_database, prepare
 from yolohost.db.engine import make_sessionmaker
 from yolohost.kit.http import RequestContextMiddleware, install_error_handlers
 from yolohost.kit.ratelimit import make_store
+from yolohost.kit.signing import Signer, load_or_create_secret
+from yolohost.kit.storage import Storage
+from yolohost.inference.engine import Engine
 
 log = logging.getLogger("yolohost")
 
@@ -36,6 +39,9 @@ async def lifespan(app: FastAPI):
     app.state.sessions = make_sessionmaker(engine)
     app.state.ratelimit = make_store(settings.redis_url)
     app.state.last_used = LastUsed()
+    app.state.storage = Storage(settings.files_dir)
+    app.state.signer = Signer(load_or_create_secret(settings.data_dir, settings.secret_key))
+    app.state.engine = Engine(settings.model_cache_size, settings.inference_threads)
     flusher = asyncio.create_task(_flush_last_used_forever(app))
     try:
         yield
@@ -44,12 +50,17 @@ async def lifespan(app: FastAPI):
         with contextlib.suppress(asyncio.CancelledError):
             await flusher
         app.state.last_used.flush(app.state.sessions)
+        app.state.engine.close()
         app.state.ratelimit.close()
         engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     from yolohost.accounts.endpoints import router as accounts_router
+    from yolohost.files.endpoints import router as files_router
+    from yolohost.hub.endpoints import router as hub_router
+    from yolohost.models.endpoints import router as models_router
+    from yolohost.uploads.endpoints import router as uploads_router
 
     app = FastAPI(title="yolohost", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.settings = settings or Settings()
@@ -60,7 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health():
         return {"status": "ok", "version": __version__}
 
-    app.include_router(accounts_router)
+    for router in (accounts_router, models_router, uploads_router, files_router, hub_router):
+        app.include_router(router)
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
@@ -158,3 +159,36 @@ def keys_revoke(key_id: str) -> None:
     with _session() as session:
         service.revoke_key(session, key_id)
         click.echo(f"revoked {key_id}")
+
+
+@main.group()
+def models() -> None:
+    """Manage models."""
+
+
+@models.command("add")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--project", required=True, help="Project slug (created if missing) or project id.")
+@click.option("--name", help="Display name (default: the file name); the model slug is made from it.")
+@click.option("--user", "username", help="Act as this user (default: the owner account).")
+@click.option("--owner", help="Workspace to add to (default: the user's own).")
+def models_add(path: Path, project: str, name: str | None, username: str | None, owner: str | None) -> None:
+    """Register a model from an Ultralytics checkpoint (.pt); prints its ul:// URI last."""
+    from yolohost.accounts import service as accounts
+    from yolohost.inference.runtime import inspect_checkpoint
+    from yolohost.kit.errors import AppError
+    from yolohost.kit.storage import Storage
+    from yolohost.models import service
+
+    settings = _settings()
+    try:
+        info = inspect_checkpoint(path)
+    except AppError as exc:
+        raise click.ClickException(exc.message) from None
+    with _session() as session:
+        user = accounts.get_user(session, username or settings.owner)
+        principal = accounts.Principal(user.id, user.username, key_id="cli", scopes=None, is_admin=user.is_admin)
+        located = service.create(session, principal, project=project, owner=owner, name=name or path.stem, task=info.task)
+        service.attach_weights(session, Storage(settings.files_dir), located, path, info)
+        click.echo(f"added {located.model.id} ({info.task}, {len(info.class_names)} classes)")
+        click.echo(f"ul://{located.uri}")

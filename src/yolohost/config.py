@@ -39,6 +39,19 @@ class Settings(BaseSettings):
     rate_limit_training: int = DEFAULT_RATE_LIMITS["training"]
     rate_limit_upload: int = DEFAULT_RATE_LIMITS["upload"]
 
+    # Signed download links: HMAC key (default: generated once into data_dir/secret.key),
+    # how long a link works, and the public base URL (default: the URL the request came to).
+    secret_key: str | None = None
+    signed_url_ttl_seconds: int = Field(default=3600, gt=0)
+    public_url: str | None = None
+
+    # Inference: how many loaded models stay in memory, threads for decoding and inference,
+    # the largest accepted upload, and how long fetching a `source` URL may take.
+    model_cache_size: int = Field(default=4, ge=1)
+    inference_threads: int = Field(default=4, ge=1)
+    max_upload_mb: int = Field(default=100, ge=1)
+    source_fetch_timeout_seconds: float = Field(default=15.0, gt=0)
+
     # How often the "last used" times of API keys are written (batched, off the request path).
     key_last_used_flush_seconds: float = Field(default=5.0, gt=0)
 
@@ -47,6 +60,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'yolohost.db').resolve()}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
 
     def rate_limit(self, category: str) -> int:
         """The budget of one category per window; 0 means unlimited."""

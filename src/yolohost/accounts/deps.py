@@ -12,7 +12,6 @@ from fastapi import Depends, Request
 
 from yolohost.accounts import service
 from yolohost.accounts.service import Principal
-from yolohost.db.deps import DbSession
 from yolohost.kit import clock
 from yolohost.kit.errors import RateLimited, Unauthorized
 
@@ -50,8 +49,10 @@ def enforce_rate_limit(request: Request, principal: Principal, category: str) ->
 def api_key(scope: str | None = None, category: str = "default"):
     """A dependency: the authenticated caller, checked for ``scope`` and counted in ``category``."""
 
-    def dependency(request: Request, session: DbSession) -> Principal:
-        principal = service.authenticate(session, presented_key(request))
+    def dependency(request: Request) -> Principal:
+        # A short read of its own: the key check never holds the request's transaction open.
+        with request.app.state.sessions() as session:
+            principal = service.authenticate(session, presented_key(request))
         request.app.state.last_used.touch(principal.key_id)
         enforce_rate_limit(request, principal, category)
         if scope is not None:
@@ -63,3 +64,7 @@ def api_key(scope: str | None = None, category: str = "default"):
 
 CurrentUser = Annotated[Principal, api_key()]
 AccountUser = Annotated[Principal, api_key("account")]
+ModelsUser = Annotated[Principal, api_key("models")]
+DownloadUser = Annotated[Principal, api_key("models", category="download")]
+UploadUser = Annotated[Principal, api_key(category="upload")]
+PredictUser = Annotated[Principal, api_key("predict", category="predict")]

@@ -25,3 +25,23 @@ def check_handle(value: str, field: str = "username") -> str:
             f"single hyphens (not at either end); got {value!r}"
         )
     return value
+
+
+SLUG_MAX = 128
+
+
+def check_slug(value: str, field: str) -> str:
+    """A project/model/dataset slug as the contract's paths allow it."""
+    from yolohost.kit.errors import Invalid
+
+    if not (1 <= len(value) <= SLUG_MAX) or not HANDLE_RE.match(value):
+        raise Invalid(
+            f"{field} must be 1-{SLUG_MAX} characters of lowercase letters, digits and single hyphens; got {value!r}"
+        )
+    return value
+
+
+def slugify(text: str) -> str:
+    """A valid slug made from any name, e.g. ``"YOLO11n v2.pt"`` -> ``"yolo11n-v2-pt"``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:SLUG_MAX].strip("-")
+    return slug or "model"

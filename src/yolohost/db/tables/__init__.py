@@ -1,5 +1,8 @@
 """Every ORM table, imported here so the metadata is complete wherever it is used."""
 
 from yolohost.db.tables.accounts import ApiKey, User, Workspace, WorkspaceMember
+from yolohost.db.tables.models import Model
+from yolohost.db.tables.projects import Project
+from yolohost.db.tables.uploads import UploadSession
 
-__all__ = ["ApiKey", "User", "Workspace", "WorkspaceMember"]
+__all__ = ["ApiKey", "Model", "Project", "UploadSession", "User", "Workspace", "WorkspaceMember"]

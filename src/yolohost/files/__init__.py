@@ -1,0 +1,1 @@
+"""Signed downloads of stored files."""

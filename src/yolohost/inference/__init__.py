@@ -1,0 +1,1 @@
+"""The model runtime: input decoding, checkpoint loading, the model cache and predictions."""

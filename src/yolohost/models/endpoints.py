@@ -1,0 +1,214 @@
+"""HTTP routes of models: create (JSON or multipart with the checkpoint), retrieve, files, predict.
+
+Both route styles are served: the contract's ``/api/models/{owner}/{project}/{model}`` and the
+seed reference's ``/api/models/{modelId}`` (ids look like ``mdl_<24 hex>``, never like an owner).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.datastructures import UploadFile
+
+from yolohost.accounts.deps import DownloadUser, ModelsUser, PredictUser
+from yolohost.accounts.service import Principal
+from yolohost.db.engine import transaction
+from yolohost.kit.errors import Invalid, TooLarge
+from yolohost.kit.http import describe_validation_error
+from yolohost.models import predict_input, service
+from yolohost.models.service import Located
+
+router = APIRouter(prefix="/api/models", tags=["Models"])
+REGION = "us"
+
+
+class ModelIdConvertor(Convertor):
+    regex = "mdl_[0-9a-f]{24}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("modelid", ModelIdConvertor())
+
+
+class CreateModelBody(BaseModel):
+    """The contract's JSON create, plus the seed reference's ``projectId``/``slug`` spelling."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    owner: str | None = None
+    project: str | None = Field(default=None, min_length=1, max_length=128)
+    projectId: str | None = Field(default=None, min_length=1, max_length=128)
+    model: str | None = None
+    slug: str | None = None
+    name: str | None = Field(default=None, max_length=100)
+    task: str | None = None
+    description: str | None = Field(default=None, max_length=1000)
+
+
+def _created(located: Located) -> dict:
+    # The SDK's CreateModelResponse also requires `name` (the newer client wins over the 0.1.9 file).
+    return {
+        "id": located.model.id,
+        "owner": located.workspace.username,
+        "project": located.project.slug,
+        "model": located.model.slug,
+        "name": located.model.name,
+        "region": REGION,
+    }
+
+
+def _create_with_checkpoint(request: Request, principal: Principal, fields: dict, checkpoint: Path) -> dict:
+    from yolohost.inference.runtime import inspect_checkpoint
+
+    info = inspect_checkpoint(checkpoint)  # 400 before anything is stored
+    with transaction(request.app.state.sessions) as session:
+        located = service.create(
+            session,
+            principal,
+            project=fields["project"],
+            owner=fields.get("owner"),
+            slug=fields.get("slug"),
+            name=fields.get("name"),
+            task=info.task,
+            description=fields.get("description"),
+        )
+        service.attach_weights(session, request.app.state.storage, located, checkpoint, info)
+        return _created(located)
+
+
+@router.post("", status_code=201)
+async def create_model(request: Request, principal: ModelsUser):
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        return await _create_multipart(request, principal)
+    try:
+        body = CreateModelBody.model_validate(await request.json())
+    except ValueError as exc:
+        if isinstance(exc, ValidationError):
+            raise Invalid(describe_validation_error(exc)) from None
+        raise Invalid("body: not valid JSON") from None
+    project = body.project or body.projectId
+    if not project:
+        raise Invalid("project (or projectId) is required")
+
+    def create() -> dict:
+        with transaction(request.app.state.sessions) as session:
+            located = service.create(
+                session, principal, project=project, owner=body.owner, slug=body.model or body.slug,
+                name=body.name, task=body.task, description=body.description,
+            )
+            return _created(located)
+
+    return await run_in_threadpool(create)
+
+
+async def _create_multipart(request: Request, principal: Principal) -> dict:
+    max_bytes = request.app.state.settings.max_upload_bytes
+    form = await predict_input.read_form(request, max_bytes)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise Invalid("file is required: the .pt checkpoint as a multipart file")
+    if upload.size is not None and upload.size > max_bytes:
+        raise TooLarge(f"file: larger than the {max_bytes // (1 << 20)} MB upload limit")
+    project = form.get("projectId") or form.get("project")
+    if not project:
+        raise Invalid("projectId (or project) is required")
+    stem = Path(upload.filename or "model.pt").stem
+    fields = {
+        "project": str(project),
+        "owner": form.get("owner") or None,
+        "slug": form.get("model") or form.get("slug") or None,
+        "name": str(form.get("name") or stem),
+        "description": form.get("description") or None,
+    }
+    with tempfile.NamedTemporaryFile(suffix=".pt") as tmp:
+        await upload.seek(0)
+        while chunk := await upload.read(1 << 20):
+            tmp.write(chunk)
+        tmp.flush()
+        return await run_in_threadpool(_create_with_checkpoint, request, principal, fields, Path(tmp.name))
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _located(request: Request, principal: Principal | None, ident: tuple[str, ...]) -> Located:
+    with request.app.state.sessions() as session:
+        if len(ident) == 1:
+            return service.find_by_id(session, principal, ident[0])
+        return service.find(session, principal, *ident)
+
+
+def _detail(request: Request, principal: Principal, ident: tuple[str, ...]) -> dict:
+    located = _located(request, principal, ident)
+    return {"model": service.describe(located), "isOwner": located.workspace.owner_id == principal.user_id}
+
+
+def _files(request: Request, principal: Principal, ident: tuple[str, ...]) -> dict:
+    located = _located(request, principal, ident)
+    model = located.model
+    if not model.weights_sha256:
+        return {"files": []}
+    settings = request.app.state.settings
+    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    path = f"/files/{service.weights_key(model.id)}"
+    url = base + request.app.state.signer.sign(path, settings.signed_url_ttl_seconds)
+    return {"files": [{"name": service.WEIGHTS_NAME, "size": model.weights_size, "downloadUrl": url}]}
+
+
+@router.get("/{model_id:modelid}")
+async def retrieve_model_by_id(request: Request, model_id: str, principal: ModelsUser):
+    return await run_in_threadpool(_detail, request, principal, (model_id,))
+
+
+@router.get("/{model_id:modelid}/files")
+async def model_files_by_id(request: Request, model_id: str, principal: DownloadUser):
+    return await run_in_threadpool(_files, request, principal, (model_id,))
+
+
+@router.get("/{owner}/{project}/{model}")
+async def retrieve_model(request: Request, owner: str, project: str, model: str, principal: ModelsUser):
+    return await run_in_threadpool(_detail, request, principal, (owner, project, model))
+
+
+@router.get("/{owner}/{project}/{model}/files")
+async def model_files(request: Request, owner: str, project: str, model: str, principal: DownloadUser):
+    return await run_in_threadpool(_files, request, principal, (owner, project, model))
+
+
+# --- predict ---------------------------------------------------------------------------------
+
+
+async def predict(request: Request, principal: Principal, ident: tuple[str, ...], fields=predict_input.PLATFORM,
+                  shape: Any = None) -> Response:
+    """Find the model, read the input, run the engine; shared by every API generation."""
+
+    def ref():
+        return service.engine_ref(request.app.state.storage, _located(request, principal, ident))
+
+    model_ref = await run_in_threadpool(ref)
+    engine = request.app.state.engine
+    media, args = await predict_input.read(request, engine, fields)
+    body = await engine.predict_json(model_ref, media, args, shape)
+    return Response(body, media_type="application/json")
+
+
+@router.post("/{model_id:modelid}/predict")
+async def predict_by_id(request: Request, model_id: str, principal: PredictUser):
+    return await predict(request, principal, (model_id,))
+
+
+@router.post("/{owner}/{project}/{model}/predict")
+async def predict_by_slug(request: Request, owner: str, project: str, model: str, principal: PredictUser):
+    return await predict(request, principal, (owner, project, model))

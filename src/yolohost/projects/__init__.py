@@ -1,0 +1,1 @@
+"""Projects: groups of models in a workspace."""

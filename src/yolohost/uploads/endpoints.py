@@ -1,0 +1,96 @@
+"""``POST /api/upload/signed-url``, ``PUT /upload/{sessionId}`` (signed, no key), ``POST /api/upload/complete``."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from yolohost.accounts.deps import UploadUser
+from yolohost.db.deps import DbSession
+from yolohost.db.engine import transaction
+from yolohost.kit import clock
+from yolohost.kit.errors import Forbidden, Invalid, TooLarge
+from yolohost.uploads import service
+
+router = APIRouter(tags=["Upload"])
+
+
+class SignedUrlBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assetType: str
+    assetId: str = Field(min_length=1, max_length=128)
+    filename: str = Field(min_length=1, max_length=256)
+    contentType: str = Field(min_length=1, max_length=50)
+    totalBytes: int = Field(gt=0)
+
+
+class CompleteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sessionId: str = Field(min_length=1, max_length=128)
+    checksum: str | None = Field(default=None, max_length=128)
+
+
+@router.post("/api/upload/signed-url")
+def signed_url(body: SignedUrlBody, request: Request, principal: UploadUser, session: DbSession):
+    settings = request.app.state.settings
+    upload = service.start(
+        session, principal, asset_type=body.assetType, asset_id=body.assetId, filename=body.filename,
+        content_type=body.contentType, total_bytes=body.totalBytes, max_bytes=settings.max_upload_bytes,
+    )
+    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    url = base + request.app.state.signer.sign(f"/upload/{upload.id}", int(service.TTL.total_seconds()))
+    return {"sessionId": upload.id, "uploadUrl": url, "expiresAt": clock.iso(upload.expires_at)}
+
+
+@router.put("/upload/{session_id}")
+async def put_bytes(request: Request, session_id: str, expires: int = Query(), signature: str = Query(min_length=1)):
+    """The bytes of an upload session; refused beyond the announced size."""
+    if not request.app.state.signer.verify(f"/upload/{session_id}", expires, signature):
+        raise Forbidden("This upload link is invalid or has expired")
+    with transaction(request.app.state.sessions) as session:
+        upload = service.get_open(session, session_id)
+        limit = upload.total_bytes
+    storage = request.app.state.storage
+    target = service.staged_path(storage, upload)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"The upload is larger than the announced totalBytes ({limit})")
+                out.write(chunk)
+        if size != limit:
+            raise Invalid(f"The upload has {size} bytes but totalBytes announced {limit}")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    with transaction(request.app.state.sessions) as session:
+        service.received(session, service.get_open(session, session_id), size)
+    return {"success": True, "size": size}
+
+
+@router.post("/api/upload/complete")
+def complete(body: CompleteBody, request: Request, principal: UploadUser):
+    from yolohost.inference.runtime import inspect_checkpoint
+
+    storage = request.app.state.storage
+    with transaction(request.app.state.sessions) as session:
+        upload = service.get_open(session, body.sessionId, principal.user_id)
+        staged = service.staged_path(storage, upload)
+        if upload.status == "uploaded" and body.checksum:
+            digest = hashlib.sha256(staged.read_bytes()).hexdigest()
+            if digest != body.checksum.lower():
+                raise Invalid(f"checksum does not match the uploaded bytes (sha256 {digest})")
+        info = inspect_checkpoint(staged) if upload.status == "uploaded" else None
+        return service.complete(session, storage, principal, upload, info)

@@ -1,0 +1,79 @@
+"""The rules of uploads: who may upload to which asset, size checks, and completion per asset type."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from yolohost.accounts.service import Principal
+from yolohost.db.tables import UploadSession
+from yolohost.kit import clock
+from yolohost.kit.errors import Conflict, Invalid, NotFound, TooLarge
+from yolohost.kit.ids import new_id
+from yolohost.kit.storage import Storage
+from yolohost.models import service as models
+
+ASSET_TYPES = ("models",)  # datasets, images and videos arrive with their domains
+TTL = timedelta(hours=12)
+
+
+def staging_key(session_id: str) -> str:
+    return f"uploads/{session_id}/data"
+
+
+def start(session: Session, principal: Principal, *, asset_type: str, asset_id: str, filename: str,
+          content_type: str, total_bytes: int, max_bytes: int) -> UploadSession:
+    if asset_type not in ASSET_TYPES:
+        raise Invalid(f"assetType must be one of {', '.join(ASSET_TYPES)} on this server; got {asset_type!r}")
+    if total_bytes > max_bytes:
+        raise TooLarge(f"totalBytes: {total_bytes} is over the {max_bytes // (1 << 20)} MB upload limit")
+    if asset_type == "models":
+        located = models.find_by_id(session, principal, asset_id)
+        models.require_editor(session, principal, located)
+        if not filename.endswith(".pt"):
+            raise Invalid(f"filename must end in .pt for a model checkpoint; got {filename!r}")
+    upload = UploadSession(
+        id=new_id("upl"), user_id=principal.user_id, asset_type=asset_type, asset_id=asset_id, filename=filename,
+        content_type=content_type, total_bytes=total_bytes, expires_at=clock.now() + TTL,
+    )
+    session.add(upload)
+    session.flush()
+    return upload
+
+
+def get_open(session: Session, session_id: str, user_id: str | None = None) -> UploadSession:
+    upload = session.get(UploadSession, session_id)
+    if upload is None or (user_id is not None and upload.user_id != user_id):
+        raise NotFound(f"Upload session '{session_id}' not found")
+    expires = upload.expires_at if upload.expires_at.tzinfo else upload.expires_at.replace(tzinfo=clock.now().tzinfo)
+    if expires < clock.now():
+        raise Invalid(f"Upload session '{session_id}' has expired; start a new one")
+    if upload.status == "completed":
+        raise Conflict(f"Upload session '{session_id}' is already complete")
+    return upload
+
+
+def received(session: Session, upload: UploadSession, size: int) -> None:
+    upload.received_bytes = size
+    upload.status = "uploaded"
+    session.flush()
+
+
+def complete(session: Session, storage: Storage, principal: Principal, upload: UploadSession, info) -> dict:
+    """Hand the uploaded bytes to their asset; ``info`` is what inspecting them gave (models: the checkpoint)."""
+    if upload.status != "uploaded":
+        raise Invalid(f"Upload session '{upload.id}' has no data yet: PUT the file to its uploadUrl first")
+    staged = storage.path(staging_key(upload.id))
+    located = models.find_by_id(session, principal, upload.asset_id)
+    models.require_editor(session, principal, located)
+    models.attach_weights(session, storage, located, staged, info)
+    upload.status = "completed"
+    session.flush()
+    storage.delete_tree(f"uploads/{upload.id}")
+    return {"success": True, "file": {"size": upload.received_bytes, "contentType": upload.content_type}}
+
+
+def staged_path(storage: Storage, upload: UploadSession) -> Path:
+    return storage.path(staging_key(upload.id))
