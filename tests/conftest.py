@@ -8,6 +8,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ from yolohost.accounts import service
 from yolohost.app import create_app
 from yolohost.config import Settings
 from yolohost.db.engine import transaction
+
+# ultralytics keeps settings (and downloads) under YOLO_CONFIG_DIR: never the user's or the repo's.
+os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="yolohost-tests-"))
+os.environ.setdefault("YOLO_OFFLINE", "1")
 
 PG_URL = os.environ.get("YOLOHOST_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("YOLOHOST_TEST_REDIS_URL")
@@ -174,3 +179,43 @@ def owner_key_from(output: str) -> str:
         if "shown only this once" in line:
             return lines[i + 1].strip()
     raise AssertionError(f"no owner key in output:\n{output}")
+
+
+# --- models ------------------------------------------------------------------------------------
+
+TASKS = ("detect", "segment", "classify", "pose", "obb")
+
+
+@pytest.fixture(scope="session")
+def model_cache(pytestconfig) -> Path:
+    """Fixture checkpoints are built once and kept between runs (keyed by the code that makes them)."""
+    return Path(pytestconfig.cache.mkdir("yolohost-models"))
+
+
+@pytest.fixture(scope="session")
+def checkpoints(model_cache) -> dict[str, Path]:
+    """A nano checkpoint per task that gives non-empty results on the bundled images."""
+    from tests.fixtures.models import predicting_checkpoint
+
+    return {task: predicting_checkpoint(task, model_cache) for task in TASKS}
+
+
+@pytest.fixture(scope="session")
+def detector(model_cache) -> Path:
+    """A detector trained by the suite on synthetic shapes."""
+    from tests.fixtures.models import trained_detector
+
+    return trained_detector(model_cache)
+
+
+def add_model(client: TestClient, account: Account, checkpoint: Path, project: str = "demo", name: str | None = None) -> dict:
+    """Register a checkpoint through the seed reference's multipart create; returns the create body."""
+    with open(checkpoint, "rb") as fh:
+        r = client.post(
+            "/api/models",
+            files={"file": (checkpoint.name, fh, "application/octet-stream")},
+            data={"projectId": project, "name": name or checkpoint.stem},
+            headers=account.bearer,
+        )
+    assert r.status_code == 201, r.text
+    return r.json()

@@ -63,3 +63,15 @@ def test_users_and_keys(cli):
     badscope = cli("keys", "create", "--user", "erin", "--scope", "root", ok=False)
     assert badscope.returncode != 0 and "unknown scope" in badscope.stderr
     assert "erin" in cli("users", "list").stdout
+
+
+def test_models_add(cli, checkpoints, tmp_path):
+    out = cli("models", "add", str(checkpoints["classify"]), "--project", "cli-proj", "--name", "Cls Model")
+    assert out.stdout.strip().splitlines()[-1] == "ul://admin/cli-proj/cls-model"
+    assert "(classify," in out.stdout
+    bad = tmp_path / "bad.pt"
+    bad.write_text("nope")
+    failed = cli("models", "add", str(bad), "--project", "cli-proj", ok=False)
+    assert failed.returncode != 0 and "not a loadable Ultralytics YOLO checkpoint" in failed.stderr
+    again = cli("models", "add", str(checkpoints["classify"]), "--project", "cli-proj", "--name", "Cls Model", ok=False)
+    assert again.returncode != 0 and "already exists" in again.stderr

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from yolohost.db.tables import ApiKey, User, Workspace, WorkspaceMember
+from yolohost.db.tables import ApiKey, Model, Project, User, Workspace, WorkspaceMember
 
 
 def user_by_username(session: Session, username: str) -> User | None:
@@ -79,3 +79,11 @@ def record_last_used(session: Session, times: Iterable[tuple[str, datetime]]) ->
     rows = [{"id": key_id, "last_used_at": at} for key_id, at in times]
     if rows:
         session.execute(update(ApiKey), rows)
+
+
+def resource_counts(session: Session, workspace_id: str) -> dict[str, int]:
+    def active(table) -> int:
+        query = select(func.count()).select_from(table).where(table.workspace_id == workspace_id, table.deleted_at.is_(None))
+        return session.scalar(query)
+
+    return {"projects": active(Project), "datasets": 0, "models": active(Model)}

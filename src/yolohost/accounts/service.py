@@ -203,8 +203,6 @@ def ensure_owner(session: Session, username: str) -> str | None:
 
 
 def resource_counts(session: Session, principal: Principal) -> dict[str, int]:
-    """Active projects, datasets and models of the caller's workspace.
-
-    No table holds any of these yet; each domain adds its count here as it lands.
-    """
-    return {"projects": 0, "datasets": 0, "models": 0}
+    """Active projects, datasets and models of the caller's personal workspace."""
+    workspace = repo.personal_workspace(session, principal.user_id)
+    return repo.resource_counts(session, workspace.id)

@@ -29,7 +29,6 @@ class CheckpointInfo:
     task: str
     class_names: list[str]
     imgsz: int | None
-    train_args: dict | None
 
 
 @dataclass
@@ -53,28 +52,15 @@ def inspect_checkpoint(path: Path) -> CheckpointInfo:
     """Task, class names and image size of a checkpoint; 400 if it is not a loadable YOLO checkpoint."""
     try:
         model = load(path).yolo
+        task, names, imgsz = model.task, model.names, model.overrides.get("imgsz")
     except Exception as exc:  # anything torch or ultralytics raises on a bad file
         raise Invalid(f"file is not a loadable Ultralytics YOLO checkpoint: {type(exc).__name__}: {exc}"[:500]) from None
-    if model.task not in TASKS:
-        raise Invalid(f"checkpoint task {model.task!r} is not supported; supported: {', '.join(TASKS)}")
-    names = model.names
+    if task not in TASKS:
+        raise Invalid(f"checkpoint task {task!r} is not supported; supported: {', '.join(TASKS)}")
     class_names = [str(names[i]) for i in sorted(names)] if isinstance(names, dict) else [str(n) for n in names]
-    imgsz = model.overrides.get("imgsz")
     if isinstance(imgsz, (list, tuple)):
         imgsz = max(imgsz)
-    train_args = (model.ckpt or {}).get("train_args") if isinstance(model.ckpt, dict) else None
-    return CheckpointInfo(model.task, class_names, int(imgsz) if imgsz else None, _plain(train_args))
-
-
-def _plain(value):
-    """Checkpoint args as JSON-safe values (paths and other objects become strings)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
+    return CheckpointInfo(task, class_names, int(imgsz) if imgsz else None)
 
 
 def _entry(result, args: PredictArgs) -> dict:

@@ -127,7 +127,6 @@ def attach_weights(session: Session, storage: Storage, located: Located, checkpo
     model.task = info.task
     model.class_names = info.class_names
     model.imgsz = info.imgsz
-    model.train_args = info.train_args
     model.weights_size = size
     model.weights_sha256 = digest
     model.status = "completed"
@@ -166,6 +165,7 @@ def describe(located: Located) -> dict:
         "isStarred": False,
         "createdAt": clock.iso(m.created_at),
         "updatedAt": clock.iso(m.updated_at),
+        "metadata": m.metadata_ or {},
     }
     if m.task:
         out["task"] = m.task

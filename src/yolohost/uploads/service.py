@@ -19,8 +19,9 @@ ASSET_TYPES = ("models",)  # datasets, images and videos arrive with their domai
 TTL = timedelta(hours=12)
 
 
-def staging_key(session_id: str) -> str:
-    return f"uploads/{session_id}/data"
+def staging_key(upload: UploadSession) -> str:
+    """Where the bytes wait for completion; the file keeps its extension (ultralytics reads by suffix)."""
+    return f"uploads/{upload.id}/upload{Path(upload.filename).suffix.lower()}"
 
 
 def start(session: Session, principal: Principal, *, asset_type: str, asset_id: str, filename: str,
@@ -65,7 +66,7 @@ def complete(session: Session, storage: Storage, principal: Principal, upload: U
     """Hand the uploaded bytes to their asset; ``info`` is what inspecting them gave (models: the checkpoint)."""
     if upload.status != "uploaded":
         raise Invalid(f"Upload session '{upload.id}' has no data yet: PUT the file to its uploadUrl first")
-    staged = storage.path(staging_key(upload.id))
+    staged = storage.path(staging_key(upload))
     located = models.find_by_id(session, principal, upload.asset_id)
     models.require_editor(session, principal, located)
     models.attach_weights(session, storage, located, staged, info)
@@ -76,4 +77,4 @@ def complete(session: Session, storage: Storage, principal: Principal, upload: U
 
 
 def staged_path(storage: Storage, upload: UploadSession) -> Path:
-    return storage.path(staging_key(upload.id))
+    return storage.path(staging_key(upload))
