@@ -63,17 +63,59 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     settings = _settings()
     engine = open_database(settings)
     _announce_owner_key(settings.owner, prepare(engine, settings.owner))
+    _reap_jobs_of_dead_workers(engine, settings)
     engine.dispose()
-    click.echo(f"yolohost serving on http://{host}:{port} (data in {settings.data_dir.resolve()})")
-    uvicorn.run(
-        "yolohost.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        proxy_headers=False,
-    )
+    job_workers = [_spawn_worker() for _ in range(settings.job_workers)]
+    click.echo(f"yolohost serving on http://{host}:{port} (data in {settings.data_dir.resolve()}, "
+               f"{len(job_workers)} job worker(s))")
+    try:
+        uvicorn.run(
+            "yolohost.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            proxy_headers=False,
+        )
+    finally:
+        for proc in job_workers:
+            proc.terminate()
+        for proc in job_workers:
+            proc.wait(30)
+
+
+def _spawn_worker():
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "yolohost", "worker"])
+
+
+def _reap_jobs_of_dead_workers(engine, settings) -> None:
+    """Jobs left 'running' by a stopped server are failed with a reason, never left running."""
+    from yolohost.db.engine import make_sessionmaker, transaction
+    from yolohost.jobs import service as jobs
+
+    with transaction(make_sessionmaker(engine)) as session:
+        for job_id in jobs.reap(session, settings.job_stale_seconds):
+            click.echo(f"job {job_id} was running when its worker stopped: marked failed")
+
+
+@main.command()
+def worker() -> None:
+    """Run a job worker (``yolohost serve`` starts YOLOHOST_JOB_WORKERS of them itself)."""
+    import logging
+    import signal
+    import threading
+
+    from yolohost.jobs.worker import run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_forever(_settings(), stop)
 
 
 @main.command()

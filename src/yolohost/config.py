@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=100, ge=1)
     source_fetch_timeout_seconds: float = Field(default=15.0, gt=0)
 
+    # Background jobs: worker processes `yolohost serve` starts (0: run `yolohost worker` yourself),
+    # how often idle workers look for work, heartbeats, and when a silent job counts as dead.
+    job_workers: int = Field(default=1, ge=0)
+    job_poll_seconds: float = Field(default=0.5, gt=0)
+    job_heartbeat_seconds: float = Field(default=2.0, gt=0)
+    job_stale_seconds: float = Field(default=60.0, gt=0)
+
     # How often the "last used" times of API keys are written (batched, off the request path).
     key_last_used_flush_seconds: float = Field(default=5.0, gt=0)
 
