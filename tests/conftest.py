@@ -71,9 +71,23 @@ def app(settings):
     return create_app(settings)
 
 
+class ContractClient(TestClient):
+    """A test client that checks every response against the Platform contract (status and body)."""
+
+    def request(self, method, url, *args, **kwargs):
+        response = super().request(method, url, *args, **kwargs)
+        from urllib.parse import urlsplit
+
+        from tests.contract import check_response
+
+        is_json = response.headers.get("content-type", "").startswith("application/json")
+        check_response(method, urlsplit(str(url)).path, response.status_code, response.json() if is_json else None)
+        return response
+
+
 @pytest.fixture
 def client(app) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with ContractClient(app, raise_server_exceptions=False) as c:
         yield c
 
 
