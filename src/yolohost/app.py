@@ -57,9 +57,17 @@ async def lifespan(app: FastAPI):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     from yolohost.accounts.endpoints import router as accounts_router
+    from yolohost.datasets.classes_endpoints import router as dataset_classes_router
+    from yolohost.datasets.embeddings_endpoints import router as embeddings_router
+    from yolohost.datasets.embeddings_endpoints import similar_router
+    from yolohost.datasets.endpoints import download_router as dataset_downloads_router
+    from yolohost.datasets.endpoints import router as datasets_router
+    from yolohost.datasets.images import router as images_router
     from yolohost.files.endpoints import router as files_router
     from yolohost.hub.endpoints import router as hub_router
     from yolohost.models.endpoints import router as models_router
+    from yolohost.projects.endpoints import router as projects_router
+    from yolohost.trash.endpoints import router as trash_router
     from yolohost.uploads.endpoints import router as uploads_router
 
     app = FastAPI(title="yolohost", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
@@ -71,7 +79,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health():
         return {"status": "ok", "version": __version__}
 
-    for router in (accounts_router, models_router, uploads_router, files_router, hub_router):
+    # Routes with literal segments and id convertors come before the owner/slug routes they resemble.
+    routers = (
+        accounts_router, projects_router, models_router, trash_router, uploads_router, files_router, hub_router,
+        embeddings_router, similar_router, datasets_router, dataset_classes_router, images_router, dataset_downloads_router,
+    )
+    for router in routers:
         app.include_router(router)
     return app
 

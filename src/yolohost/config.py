@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=100, ge=1)
     source_fetch_timeout_seconds: float = Field(default=15.0, gt=0)
 
+    # Dataset sources: the largest archive or NDJSON fetched from a sourceUrl, what an archive may
+    # expand to (a zip bomb stops here), and how many entries it may hold.
+    max_archive_mb: int = Field(default=20480, ge=1)
+    max_archive_expanded_mb: int = Field(default=40960, ge=1)
+    max_archive_members: int = Field(default=500_000, ge=1)
+
+    # Dataset analysis (embeddings, clustering layout, similar images): the image model whose
+    # `YOLO(...).embed(images)` gives the vectors (its second-to-last layer, average-pooled). A path to an
+    # Ultralytics .pt checkpoint, or `ul://owner/project/model` naming a model stored here. Unset: analysis
+    # is refused with 409. Vectors of different checkpoints are never compared with each other.
+    embedding_model: str | None = None
+
     # Background jobs: worker processes `yolohost serve` starts (0: run `yolohost worker` yourself),
     # how often idle workers look for work, heartbeats, and when a silent job counts as dead.
     job_workers: int = Field(default=1, ge=0)
@@ -61,6 +73,9 @@ class Settings(BaseSettings):
 
     # How often the "last used" times of API keys are written (batched, off the request path).
     key_last_used_flush_seconds: float = Field(default=5.0, gt=0)
+
+    # How long trashed projects, datasets and models stay restorable.
+    trash_retention_days: int = Field(default=30, ge=1)
 
     @cached_property
     def resolved_database_url(self) -> str:

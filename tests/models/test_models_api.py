@@ -1,10 +1,8 @@
 """Registering models: multipart create, JSON create then upload, files with signed URLs, access rules."""
 
 import hashlib
-import time
 from urllib.parse import urlsplit
 
-import pytest
 
 from tests.conftest import add_model
 from tests.contract import validate
@@ -80,6 +78,8 @@ def test_upload_larger_than_announced_is_refused(client, alice, checkpoints):
     assert r.status_code == 413 and "totalBytes" in r.json()["error"]
     r = client.post("/api/upload/complete", json={"sessionId": signed["sessionId"]}, headers=alice.bearer)
     assert r.status_code == 400 and "PUT the file" in r.json()["error"]
+    r = client.put(f"{url.path}?{url.query}", content=b"x" * 10, headers={"content-type": "image/png"})
+    assert r.status_code == 400 and "does not match" in r.json()["error"]
     tampered = f"{url.path}?{url.query[:-1]}{'0' if url.query[-1] != '0' else '1'}"
     assert client.put(tampered, content=b"x" * 10).status_code == 403
 

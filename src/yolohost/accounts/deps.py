@@ -64,6 +64,7 @@ def api_key(scope: str | None = None, category: str = "default"):
 
 CurrentUser = Annotated[Principal, api_key()]
 AccountUser = Annotated[Principal, api_key("account")]
+ProjectsUser = Annotated[Principal, api_key("projects")]
 ModelsUser = Annotated[Principal, api_key("models")]
 DownloadUser = Annotated[Principal, api_key("models", category="download")]
 UploadUser = Annotated[Principal, api_key(category="upload")]

@@ -107,3 +107,26 @@ def versions() -> dict[str, str]:
     import ultralytics
 
     return {"ultralytics": ultralytics.__version__, "torch": torch.__version__.split("+")[0], "python": platform.python_version()}
+
+
+def predict_labels(model: LoadedModel, image, *, conf: float, iou: float) -> list[tuple[str, dict]]:
+    """Predictions as (class name, YOLO-normalized geometry) pairs, for labelling dataset images."""
+    with model.lock:
+        (r,) = model.yolo.predict(image, conf=conf, iou=iou, verbose=False)
+    names = r.names
+    if r.probs is not None:
+        return [(names[int(r.probs.top1)], {})]
+    if r.obb is not None:
+        return [(names[int(c)], {"obb": [round(float(v), 6) for v in pts.flatten()]})
+                for c, pts in zip(r.obb.cls.tolist(), r.obb.xyxyxyxyn)]
+    out = []
+    for i, (c, box) in enumerate(zip(r.boxes.cls.tolist(), r.boxes.xywhn.tolist())):
+        geometry = {"bbox": [round(float(v), 6) for v in box]}
+        if r.masks is not None and len(r.masks.xyn[i]) >= 3:
+            geometry["segments"] = [round(float(v), 6) for v in r.masks.xyn[i].flatten()]
+        if r.keypoints is not None:
+            xy = r.keypoints.xyn[i].tolist()
+            vis = r.keypoints.conf[i].tolist() if r.keypoints.conf is not None else None
+            geometry["keypoints"] = [round(float(v), 6) for j, p in enumerate(xy) for v in (*p, *([vis[j]] if vis else []))]
+        out.append((names[int(c)], geometry))
+    return out

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 #: Modules that register handlers; imported by workers (and by the API, for failure hooks).
-HANDLER_MODULES = ("yolohost.jobs.builtin",)
+HANDLER_MODULES = ("yolohost.jobs.builtin", "yolohost.datasets.service", "yolohost.datasets.embeddings")
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,10 @@ class TooLarge(AppError):
     status = 413
 
 
+class Unprocessable(AppError):
+    status = 422
+
+
 class RateLimited(AppError):
     status = 429
 

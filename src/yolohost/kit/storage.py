@@ -46,4 +46,9 @@ class Storage:
         return self.path(key).is_file()
 
     def delete_tree(self, prefix: str) -> None:
-        shutil.rmtree(self.path(prefix), ignore_errors=True)
+        """Remove a file or a folder of files under ``prefix``; a missing one is no error."""
+        path = self.path(prefix)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)

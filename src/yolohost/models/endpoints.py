@@ -1,4 +1,5 @@
-"""HTTP routes of models: create (JSON or multipart with the checkpoint), retrieve, files, predict.
+"""HTTP routes of models: create (JSON or multipart with the checkpoint), retrieve, files, predict,
+list, update, trash and clone.
 
 Both route styles are served: the contract's ``/api/models/{owner}/{project}/{model}`` and the
 seed reference's ``/api/models/{modelId}`` (ids look like ``mdl_<24 hex>``, never like an owner).
@@ -8,21 +9,23 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import UploadFile
 
-from yolohost.accounts.deps import DownloadUser, ModelsUser, PredictUser
+from yolohost.accounts.deps import CurrentUser, DownloadUser, ModelsUser, PredictUser
 from yolohost.accounts.service import Principal
 from yolohost.db.engine import transaction
 from yolohost.kit.errors import Invalid, TooLarge
 from yolohost.kit.http import describe_validation_error
 from yolohost.models import predict_input, service
 from yolohost.models.service import Located
+from yolohost.projects import schemas as fields
+from yolohost.projects import service as projects
 
 router = APIRouter(prefix="/api/models", tags=["Models"])
 REGION = "us"
@@ -143,16 +146,22 @@ async def _create_multipart(request: Request, principal: Principal) -> dict:
 # --- reading ---------------------------------------------------------------------------------
 
 
+def _find(session, principal: Principal | None, ident: tuple[str, ...]) -> Located:
+    if len(ident) == 1:
+        return service.find_by_id(session, principal, ident[0])
+    return service.find(session, principal, *ident)
+
+
 def _located(request: Request, principal: Principal | None, ident: tuple[str, ...]) -> Located:
     with request.app.state.sessions() as session:
-        if len(ident) == 1:
-            return service.find_by_id(session, principal, ident[0])
-        return service.find(session, principal, *ident)
+        return _find(session, principal, ident)
 
 
 def _detail(request: Request, principal: Principal, ident: tuple[str, ...]) -> dict:
-    located = _located(request, principal, ident)
-    return {"model": service.describe(located), "isOwner": located.workspace.owner_id == principal.user_id}
+    with request.app.state.sessions() as session:
+        located = _find(session, principal, ident)
+        stars = service.stars(session, principal, located.model.id)
+    return {"model": service.describe(located, stars), "isOwner": located.workspace.owner_id == principal.user_id}
 
 
 def _files(request: Request, principal: Principal, ident: tuple[str, ...]) -> dict:
@@ -212,3 +221,124 @@ async def predict_by_id(request: Request, model_id: str, principal: PredictUser)
 @router.post("/{owner}/{project}/{model}/predict")
 async def predict_by_slug(request: Request, owner: str, project: str, model: str, principal: PredictUser):
     return await predict(request, principal, (owner, project, model))
+
+
+# --- list, update, trash, clone --------------------------------------------------------------
+
+STATUSES = ("pending", "untrained", "starting", "running", "completed", "failed", "cancelled")
+RawBody = Annotated[Any, Body()]
+Limit = Annotated[int, Query(gt=0, le=100, description="Maximum models to return")]
+
+
+class UpdateModelBody(fields.Body):
+    """The contract's PATCH (``visibility`` too, and the SDK's ``projectId`` move). Training results are
+    written by training, which this server does not run yet: those fields are refused, not ignored."""
+
+    NULLABLE = ("color",)
+    UNSUPPORTED = ("datasetSlug", "trainArgs", "trainResults", "epochs", "bestEpoch", "bestFitness", "version",
+                   "trainingError")
+
+    starred: bool | None = None
+    name: fields.Name | None = None
+    color: Annotated[str, Field(max_length=7)] | None = None
+    description: fields.Description | None = None
+    metadata: fields.Metadata | None = None
+    status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
+    license: fields.License | None = None
+    visibility: fields.Visibility | None = None
+    projectId: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+
+
+class CloneModelBody(fields.Body):
+    """The contract's clone, plus the seed reference's ``targetProjectSlug`` and ``modelName``."""
+
+    owner: fields.Owner | None = None
+    project: fields.Slug | None = None
+    model: fields.Slug | None = None
+    name: fields.Name | None = None
+    description: fields.Description | None = None
+    targetProjectSlug: fields.Slug | None = None
+    modelName: fields.Name | None = None
+
+
+def _list(request: Request, principal: Principal, project_ident: tuple[str, ...], limit: int) -> dict:
+    principal = projects.as_reader(principal, "models")  # no scope: public models only (the contract lists no 403)
+    with request.app.state.sessions() as session:
+        if len(project_ident) == 1:
+            found = projects.find_by_id(session, principal, project_ident[0])
+        else:
+            found = projects.find(session, principal, *project_ident)
+        return {"models": service.list_in_project(session, principal, found, limit), "region": REGION}
+
+
+def _update(request: Request, principal: Principal, ident: tuple[str, ...], raw: Any) -> dict:
+    body = fields.parse_body(UpdateModelBody, raw)
+    with transaction(request.app.state.sessions) as session:
+        return service.update(session, principal, _find(session, principal, ident), fields.sent(body))
+
+
+def _delete(request: Request, principal: Principal, ident: tuple[str, ...]) -> dict:
+    with transaction(request.app.state.sessions) as session:
+        service.trash(session, principal, _find(session, principal, ident))
+        return {"success": True}
+
+
+def _clone(request: Request, principal: Principal, ident: tuple[str, ...], raw: Any) -> dict:
+    body = fields.parse_body(CloneModelBody, raw)
+    sent = fields.sent(body)
+    sent["project"] = sent.pop("project", None) or sent.pop("targetProjectSlug", None)
+    sent["name"] = sent.pop("name", None) or sent.pop("modelName", None)
+    if not sent["project"]:
+        raise Invalid("project is required: the destination project")
+    storage = request.app.state.storage
+    copied: list[str] = []
+    try:
+        with transaction(request.app.state.sessions) as session:
+            source = _find(session, principal, ident)
+            located = service.clone(session, storage, principal, source, sent, copied)
+            return _created(located)
+    except BaseException:
+        for prefix in copied:  # the rows were rolled back: so go the copied weights
+            storage.delete_tree(prefix)
+        raise
+
+
+@router.get("")
+def list_models_by_project_id(request: Request, principal: CurrentUser, projectId: str, limit: Limit = 20):
+    """The seed reference's list: ``?projectId=``."""
+    return _list(request, principal, (projectId,), limit)
+
+
+@router.patch("/{model_id:modelid}")
+def update_model_by_id(request: Request, model_id: str, principal: ModelsUser, raw: RawBody = None):
+    return _update(request, principal, (model_id,), raw)
+
+
+@router.delete("/{model_id:modelid}")
+def delete_model_by_id(request: Request, model_id: str, principal: ModelsUser):
+    return _delete(request, principal, (model_id,))
+
+
+@router.post("/{model_id:modelid}/clone", status_code=201)
+def clone_model_by_id(request: Request, model_id: str, principal: ModelsUser, raw: RawBody = None):
+    return _clone(request, principal, (model_id,), raw)
+
+
+@router.get("/{owner}/{project}")
+def list_models(request: Request, owner: str, project: str, principal: CurrentUser, limit: Limit = 20):
+    return _list(request, principal, (owner, project), limit)
+
+
+@router.patch("/{owner}/{project}/{model}")
+def update_model(request: Request, owner: str, project: str, model: str, principal: ModelsUser, raw: RawBody = None):
+    return _update(request, principal, (owner, project, model), raw)
+
+
+@router.delete("/{owner}/{project}/{model}")
+def delete_model(request: Request, owner: str, project: str, model: str, principal: ModelsUser):
+    return _delete(request, principal, (owner, project, model))
+
+
+@router.post("/{owner}/{project}/{model}/clone", status_code=201)
+def clone_model(request: Request, owner: str, project: str, model: str, principal: ModelsUser, raw: RawBody = None):
+    return _clone(request, principal, (owner, project, model), raw)

@@ -42,7 +42,8 @@ def signed_url(body: SignedUrlBody, request: Request, principal: UploadUser, ses
     settings = request.app.state.settings
     upload = service.start(
         session, principal, asset_type=body.assetType, asset_id=body.assetId, filename=body.filename,
-        content_type=body.contentType, total_bytes=body.totalBytes, max_bytes=settings.max_upload_bytes,
+        content_type=body.contentType, total_bytes=body.totalBytes,
+        max_bytes=(settings.max_archive_mb << 20) if body.assetType == "datasets" else settings.max_upload_bytes,
     )
     base = (settings.public_url or str(request.base_url)).rstrip("/")
     url = base + request.app.state.signer.sign(f"/upload/{upload.id}", int(service.TTL.total_seconds()))
@@ -57,6 +58,9 @@ async def put_bytes(request: Request, session_id: str, expires: int = Query(), s
     with transaction(request.app.state.sessions) as session:
         upload = service.get_open(session, session_id)
         limit = upload.total_bytes
+    sent_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if sent_type and sent_type not in (upload.content_type.lower(), "application/octet-stream"):
+        raise Invalid(f"Content-Type {sent_type} does not match this upload's contentType {upload.content_type}")
     storage = request.app.state.storage
     target = service.staged_path(storage, upload)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -92,5 +96,5 @@ def complete(body: CompleteBody, request: Request, principal: UploadUser):
             digest = hashlib.sha256(staged.read_bytes()).hexdigest()
             if digest != body.checksum.lower():
                 raise Invalid(f"checksum does not match the uploaded bytes (sha256 {digest})")
-        info = inspect_checkpoint(staged) if upload.status == "uploaded" else None
+        info = inspect_checkpoint(staged) if upload.status == "uploaded" and upload.asset_type == "models" else None
         return service.complete(session, storage, principal, upload, info)

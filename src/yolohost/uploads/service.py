@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 from yolohost.accounts.service import Principal
 from yolohost.db.tables import UploadSession
 from yolohost.kit import clock
-from yolohost.kit.errors import Conflict, Invalid, NotFound, TooLarge
+from yolohost.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from yolohost.kit.ids import new_id
 from yolohost.kit.storage import Storage
 from yolohost.models import service as models
 
-ASSET_TYPES = ("models",)  # datasets, images and videos arrive with their domains
+ASSET_TYPES = ("models", "datasets")  # images and videos arrive with their domains
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".ndjson")
 TTL = timedelta(hours=12)
 
 
@@ -26,10 +27,17 @@ def staging_key(upload: UploadSession) -> str:
 
 def start(session: Session, principal: Principal, *, asset_type: str, asset_id: str, filename: str,
           content_type: str, total_bytes: int, max_bytes: int) -> UploadSession:
+    """``max_bytes``: the limit per asset type (checkpoints and archives differ)."""
     if asset_type not in ASSET_TYPES:
         raise Invalid(f"assetType must be one of {', '.join(ASSET_TYPES)} on this server; got {asset_type!r}")
     if total_bytes > max_bytes:
-        raise TooLarge(f"totalBytes: {total_bytes} is over the {max_bytes // (1 << 20)} MB upload limit")
+        raise Invalid(f"totalBytes: {total_bytes} is over the {max_bytes // (1 << 20)} MB limit for {asset_type}")
+    if asset_type == "datasets":
+        from yolohost.datasets import service as datasets
+
+        datasets.require_editor(session, principal, datasets.find_by_id(session, principal, asset_id))
+        if not filename.lower().endswith(ARCHIVE_SUFFIXES):
+            raise Invalid(f"filename must end in {', '.join(ARCHIVE_SUFFIXES)} for a dataset upload; got {filename!r}")
     if asset_type == "models":
         located = models.find_by_id(session, principal, asset_id)
         models.require_editor(session, principal, located)
@@ -42,6 +50,20 @@ def start(session: Session, principal: Principal, *, asset_type: str, asset_id: 
     session.add(upload)
     session.flush()
     return upload
+
+
+def for_ingest(session: Session, session_id: str, principal: Principal, dataset_id: str) -> str:
+    """The staged key of an uploaded dataset archive (complete or not) for an ingest."""
+    upload = session.get(UploadSession, session_id)
+    if upload is None or upload.asset_type != "datasets":
+        raise NotFound(f"Upload session '{session_id}' not found")
+    if upload.user_id != principal.user_id:
+        raise Forbidden("This upload session belongs to another user")
+    if upload.asset_id != dataset_id:
+        raise Invalid(f"Upload session '{session_id}' was made for another dataset")
+    if upload.status == "pending":
+        raise Invalid(f"Upload session '{session_id}' has no data yet: PUT the file to its uploadUrl first")
+    return staging_key(upload)
 
 
 def get_open(session: Session, session_id: str, user_id: str | None = None) -> UploadSession:
@@ -66,13 +88,14 @@ def complete(session: Session, storage: Storage, principal: Principal, upload: U
     """Hand the uploaded bytes to their asset; ``info`` is what inspecting them gave (models: the checkpoint)."""
     if upload.status != "uploaded":
         raise Invalid(f"Upload session '{upload.id}' has no data yet: PUT the file to its uploadUrl first")
-    staged = storage.path(staging_key(upload))
-    located = models.find_by_id(session, principal, upload.asset_id)
-    models.require_editor(session, principal, located)
-    models.attach_weights(session, storage, located, staged, info)
+    if upload.asset_type == "models":
+        located = models.find_by_id(session, principal, upload.asset_id)
+        models.require_editor(session, principal, located)
+        models.attach_weights(session, storage, located, storage.path(staging_key(upload)), info)
+        storage.delete_tree(f"uploads/{upload.id}")
+    # datasets: the bytes stay staged until an ingest takes them
     upload.status = "completed"
     session.flush()
-    storage.delete_tree(f"uploads/{upload.id}")
     return {"success": True, "file": {"size": upload.received_bytes, "contentType": upload.content_type}}
 
 

@@ -1,0 +1,1 @@
+"""Datasets: labelled images for training, ingested from archives, versioned as NDJSON snapshots."""

@@ -1,0 +1,1 @@
+"""The trash: deleted projects, datasets and models, restorable for a retention period."""
