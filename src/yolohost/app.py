@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from yolohost import __version__
 from yolohost.accounts.last_used import LastUsed
 from yolohost.config import Settings
+from yolohost.datasets.id_paths import DatasetIdPaths
 from yolohost.bootstrap import open_database, prepare
 from yolohost.db.engine import make_sessionmaker
 from yolohost.kit.http import RequestContextMiddleware, install_error_handlers
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="yolohost", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.settings = settings or Settings()
+    app.add_middleware(DatasetIdPaths)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
 

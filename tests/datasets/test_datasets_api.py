@@ -186,3 +186,23 @@ def test_ingest_refusals(client, app, alice, make_account, tmp_path):
     assert r.status_code == 201
     r = client.post("/api/datasets/alice/shapes/ingest", json={"sessionId": session_id}, headers=alice.bearer)
     assert r.status_code == 409 and "already processing" in r.json()["error"]
+
+
+def test_the_seed_reference_id_routes(client, app, alice, make_account, tmp_path):
+    created = make_dataset(client, alice)
+    ds = f"/api/datasets/{created['id']}"
+    session_id = upload(client, alice, created["id"], write_zip(tmp_path / "s.zip", yolo_members(2, 1)))
+    r = client.post("/api/datasets/ingest", json={"datasetId": created["id"], "sessionId": session_id}, headers=alice.bearer)
+    assert r.status_code == 201 and r.json()["status"] == "queued"
+    run_one(app.state.settings, app.state.sessions, app.state.storage)
+    assert client.get(ds, headers=alice.bearer).json()["dataset"]["imageCount"] == 3
+    assert client.get(f"{ds}/images?split=val", headers=alice.bearer).json()["total"] == 1
+    assert client.patch(ds, json={"description": "by id"}, headers=alice.bearer).json()["success"]
+    assert client.post(f"{ds}/export", json={}, headers=alice.bearer).json()["version"] == 1
+    assert client.get(f"{ds}/export?v=1", headers=alice.bearer).json()["version"] == 1
+    assert client.get(f"{ds}/class-stats", headers=alice.bearer).status_code == 200
+    bob = make_account("bobby")
+    assert client.get(ds, headers=bob.bearer).status_code == 404
+    assert client.get("/api/datasets/ds_000000000000000000000000", headers=alice.bearer).status_code == 404
+    assert client.delete(ds, headers=alice.bearer).json() == {"success": True}
+    assert client.get(ds, headers=alice.bearer).status_code == 404

@@ -1,7 +1,7 @@
 """HTTP routes of dataset analysis: start, watch and cancel it, the clustering layout, and similar images.
 
-Datasets are addressed as in the contract (``/api/datasets/{owner}/{dataset}/...``) or by the seed
-reference's id (``/api/datasets/{datasetId}/...``). The similar-image routes are the SDK's
+Datasets are addressed as in the contract (``/api/datasets/{owner}/{dataset}/...``); the seed
+reference's ``/api/datasets/{datasetId}/...`` reach them through ``datasets.id_paths``. The similar-image routes are the SDK's
 (``images.find_similar_images``, ``models.find_similar_training_images``); the 0.1.9 contract lacks them.
 """
 
@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from yolohost.accounts.deps import api_key
 from yolohost.accounts.service import Principal
 from yolohost.datasets import embeddings, service, similar
-from yolohost.datasets.endpoints import DatasetIdConvertor  # noqa: F401  (registers the {…:datasetid} convertor)
 from yolohost.datasets.images import signed
 from yolohost.db.deps import DbSession
 from yolohost.db.tables import Image
@@ -27,17 +26,13 @@ MAX_HASHES = 100
 
 
 def _dataset(request: Request, session: DbSession, principal: Principal = DatasetsUser) -> service.Located:
-    params = request.path_params
-    if "dataset_id" in params:
-        return service.find_by_id(session, principal, params["dataset_id"])
-    return service.find(session, principal, params["owner"], params["dataset"])
+    return service.find(session, principal, request.path_params["owner"], request.path_params["dataset"])
 
 
 Located = Annotated[service.Located, Depends(_dataset)]
 
 
 @router.post("/{owner}/{dataset}/embeddings", status_code=202)
-@router.post("/{dataset_id:datasetid}/embeddings", status_code=202)
 def start_analysis(request: Request, located: Located, session: DbSession, principal: Principal = DatasetsUser):
     service.require_editor(session, principal, located)
     job = embeddings.start(session, principal, located, request.app.state.settings, request.app.state.storage)
@@ -45,20 +40,17 @@ def start_analysis(request: Request, located: Located, session: DbSession, princ
 
 
 @router.get("/{owner}/{dataset}/embeddings")
-@router.get("/{dataset_id:datasetid}/embeddings")
 def analysis_status(located: Located, session: DbSession):
     return embeddings.status(session, located)
 
 
 @router.delete("/{owner}/{dataset}/embeddings")
-@router.delete("/{dataset_id:datasetid}/embeddings")
 def cancel_analysis(located: Located, session: DbSession, principal: Principal = DatasetsUser):
     service.require_editor(session, principal, located)
     return {"cancelled": embeddings.cancel(session, located)}
 
 
 @router.get("/{owner}/{dataset}/images/clustering")
-@router.get("/{dataset_id:datasetid}/images/clustering")
 def clustering(located: Located, session: DbSession, offset: int = Query(default=0, ge=0),
                limit: int = Query(default=50000, ge=1, le=50000)):
     return embeddings.clustering(session, located, offset, limit)

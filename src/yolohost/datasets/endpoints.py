@@ -1,7 +1,7 @@
-"""HTTP routes of datasets: create, list, retrieve, update, delete, ingest, list images.
+"""HTTP routes of datasets: create, list, retrieve, update, delete, ingest, images, versions.
 
-Both the contract's ``/api/datasets/{owner}/{dataset}`` and the seed reference's
-``/api/datasets/{datasetId}`` (ids look like ``ds_<24 hex>``, never like an owner).
+Routes are the contract's ``/api/datasets/{owner}/{dataset}/...``; the seed reference's
+``/api/datasets/{datasetId}/...`` reach the same handlers through ``datasets.id_paths``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.convertors import Convertor, register_url_convertor
 
 from yolohost.accounts.deps import api_key
 from yolohost.accounts.service import Principal
@@ -29,19 +28,6 @@ Visibility = Literal["public", "private"]
 Task = Literal["detect", "segment", "classify", "pose", "obb"]
 DatasetsUser = api_key("datasets")
 UploadDatasetsUser = api_key("datasets", category="upload")
-
-
-class DatasetIdConvertor(Convertor):
-    regex = "ds_[0-9a-f]{24}"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("datasetid", DatasetIdConvertor())
 
 
 class CreateBody(BaseModel):
@@ -119,12 +105,6 @@ def list_datasets_seed(session: DbSession, principal: Principal = DatasetsUser, 
     return _list(session, principal, owner or username, limit)
 
 
-@router.get("/{dataset_id:datasetid}")
-def retrieve_dataset_by_id(dataset_id: str, session: DbSession, principal: Principal = DatasetsUser):
-    located = service.find_by_id(session, principal, dataset_id)
-    return {"dataset": service.describe(session, located, detail=True)}
-
-
 @router.get("/{owner}")
 def list_datasets(owner: str, session: DbSession, principal: Principal = DatasetsUser,
                   limit: int = Query(default=1000, gt=0, le=1000)):
@@ -161,6 +141,17 @@ def delete_dataset(owner: str, dataset: str, session: DbSession, principal: Prin
     service.require_editor(session, principal, located)
     located.dataset.deleted_at = clock.now()
     return {"success": True}
+
+
+class SeedIngestBody(IngestBody):
+    datasetId: str = Field(min_length=1, max_length=128)
+
+
+@router.post("/ingest", status_code=201)
+def ingest_dataset_seed(body: SeedIngestBody, session: DbSession, principal: Principal = UploadDatasetsUser):
+    """The seed reference's form: the dataset named in the body."""
+    located = service.find_by_id(session, principal, body.datasetId)
+    return ingest_dataset(located.workspace.username, located.dataset.slug, body, session, principal)
 
 
 @router.post("/{owner}/{dataset}/ingest", status_code=201)
@@ -293,8 +284,8 @@ class SeedPredictBody(BaseModel):
     iou: float = Field(default=0.7, ge=0, le=0.95)
 
 
-@router.post("/{dataset_id:datasetid}/predict")
-async def annotate_image(request: Request, dataset_id: str, body: SeedPredictBody,
+@router.post("/{owner}/{dataset}/predict")
+async def annotate_image(request: Request, owner: str, dataset: str, body: SeedPredictBody,
                          principal: Principal = api_key("datasets", category="predict")):
     """The seed reference's auto-annotation: predict labels for an image (by hash) and, if it has none yet, keep them."""
     from fastapi.concurrency import run_in_threadpool
@@ -304,7 +295,7 @@ async def annotate_image(request: Request, dataset_id: str, body: SeedPredictBod
 
     def find_image() -> str:
         with request.app.state.sessions() as session:
-            service.find_by_id(session, principal, dataset_id)
+            dataset_id = service.find(session, principal, owner, dataset).dataset.id
             image_id = session.scalar(select(Image.id).where(Image.dataset_id == dataset_id, Image.sha256 == body.imageHash))
             if image_id is None:
                 raise NotFound(f"No image with hash {body.imageHash} in this dataset")
