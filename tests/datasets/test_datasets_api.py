@@ -206,3 +206,11 @@ def test_the_seed_reference_id_routes(client, app, alice, make_account, tmp_path
     assert client.get("/api/datasets/ds_000000000000000000000000", headers=alice.bearer).status_code == 404
     assert client.delete(ds, headers=alice.bearer).json() == {"success": True}
     assert client.get(ds, headers=alice.bearer).status_code == 404
+
+
+def test_semantic_datasets_can_be_created_but_not_yet_ingested(client, app, alice, tmp_path):
+    make_dataset(client, alice, slug="masks", task="semantic")
+    assert client.get("/api/datasets/alice/masks", headers=alice.bearer).json()["dataset"]["task"] == "semantic"
+    dataset = ingest(client, app, alice, "masks", write_zip(tmp_path / "m.zip", yolo_members(1, 1)))
+    assert dataset["status"] == "failed" and "semantic" in dataset["processingError"]["message"]
+    assert dataset["imageCount"] == 0

@@ -84,3 +84,23 @@ def test_auto_annotation_with_a_trained_detector(client, app, alice, detector, t
     assert r.status_code == 404
     r = client.post(f"/api/images/{image_id}/predict", json={"modelId": "not-a-uri"}, headers=alice.bearer)
     assert r.status_code == 400 and "modelId" in r.json()["error"]
+
+
+def test_single_image_upload_joins_the_dataset(client, app, alice, tmp_path):
+    from tests.fixtures.models import ASSETS
+
+    created = make_dataset(client, alice)
+    data = (ASSETS / "zidane.jpg").read_bytes()
+    for _ in range(2):  # the same name twice: the second gets a suffix, the bytes are stored once
+        signed = client.post("/api/upload/signed-url", json={"assetType": "images", "assetId": created["id"], "filename": "zidane.jpg",
+                                                             "contentType": "image/jpeg", "totalBytes": len(data)}, headers=alice.bearer).json()
+        url = urlsplit(signed["uploadUrl"])
+        assert client.put(f"{url.path}?{url.query}", content=data, headers={"content-type": "image/jpeg"}).status_code == 200
+        assert client.post("/api/upload/complete", json={"sessionId": signed["sessionId"]}, headers=alice.bearer).status_code == 200
+    images = client.get("/api/datasets/alice/shapes/images?sort=name-asc", headers=alice.bearer).json()["images"]
+    assert [(i["name"], i["width"], i["height"], i["split"], i["labelCount"]) for i in images] == [
+        ("zidane-2.jpg", 1280, 720, "train", 0), ("zidane.jpg", 1280, 720, "train", 0)]
+    assert images[0]["hash"] == images[1]["hash"]
+    r = client.post("/api/upload/signed-url", json={"assetType": "images", "assetId": created["id"], "filename": "notes.txt",
+                                                    "contentType": "text/plain", "totalBytes": 5}, headers=alice.bearer)
+    assert r.status_code == 400 and "image" in r.json()["error"]

@@ -25,7 +25,7 @@ from yolohost.uploads import service as uploads
 router = APIRouter(prefix="/api/datasets", tags=["Datasets"])
 REGION = "us"
 Visibility = Literal["public", "private"]
-Task = Literal["detect", "segment", "classify", "pose", "obb"]
+Task = Literal["detect", "segment", "semantic", "classify", "pose", "obb"]
 DatasetsUser = api_key("datasets")
 UploadDatasetsUser = api_key("datasets", category="upload")
 

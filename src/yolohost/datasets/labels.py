@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from yolohost.kit.errors import Invalid
 
-TASKS = ("detect", "segment", "classify", "pose", "obb")
+TASKS = ("detect", "segment", "classify", "pose", "obb")  # tasks whose labels are Label objects
+DATASET_TASKS = (*TASKS, "semantic")  # semantic datasets hold per-pixel masks, not Labels
 NDJSON_KEY = {"detect": "boxes", "segment": "segments", "pose": "pose", "obb": "obb", "classify": "classification"}
 EPS = 1e-6  # float noise tolerated at the borders of [0, 1]
 
@@ -62,6 +63,8 @@ def check(label: dict, task: str, num_classes: int | None, kpt_dims: int | None 
 def check_all(labels: list, task: str, num_classes: int | None, kpt_dims: int | None = None) -> list[dict]:
     if not isinstance(labels, list):
         raise Invalid("labels must be a list")
+    if task not in TASKS:
+        raise Invalid(f"{task} datasets hold per-pixel masks, which this server does not edit as labels yet")
     if task == "classify" and len(labels) > 1:
         raise Invalid("labels: a classify image has at most one label")
     return [check(label, task, num_classes, kpt_dims) for label in labels]

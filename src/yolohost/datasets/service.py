@@ -15,7 +15,7 @@ from yolohost.accounts import service as accounts
 from yolohost.accounts.service import Principal
 from yolohost.datasets import archive
 from yolohost.datasets import repository as repo
-from yolohost.datasets.labels import TASKS
+from yolohost.datasets.labels import DATASET_TASKS
 from yolohost.db.tables import Dataset, Image, Job, Workspace
 from yolohost.jobs import service as jobs
 from yolohost.jobs.registry import register
@@ -58,8 +58,8 @@ def create(session: Session, principal: Principal, *, slug: str, name: str, owne
            description: str = "", visibility: str = "private", class_names: list[str] | None = None,
            tags: list[str] | None = None, license: str | None = None, metadata: dict | None = None) -> Located:
     check_slug(slug, "dataset")
-    if task not in TASKS:
-        raise Invalid(f"task must be one of {', '.join(TASKS)}; got {task!r}")
+    if task not in DATASET_TASKS:
+        raise Invalid(f"task must be one of {', '.join(DATASET_TASKS)}; got {task!r}")
     workspace = workspace_for(session, principal, owner)
     accounts.require_write(session, principal, workspace, what="Workspace")
     if repo.by_slug(session, workspace.id, slug) is not None:
@@ -186,6 +186,8 @@ def _read_source(ctx, work: Path) -> archive.Source:
     with ctx.transaction() as session:
         dataset = session.get(Dataset, payload["datasetId"])
         task = dataset.task if repo.totals(session, dataset.id)[0] else None  # an empty dataset takes the source's task
+    if dataset.task == "semantic":
+        raise Invalid("ingesting semantic-segmentation masks is not supported yet")
     if payload.get("stagedKey"):
         source_file = ctx.storage.path(payload["stagedKey"])
     else:
@@ -199,6 +201,37 @@ def _read_source(ctx, work: Path) -> archive.Source:
     archive.extract(source_file, extracted, max_bytes=settings.max_archive_expanded_mb << 20,
                     max_members=settings.max_archive_members)
     return archive.scan(extracted, task, payload.get("targetSplit"))
+
+
+def store_image(storage, data: bytes, name: str, work: Path) -> tuple[str, str, int, int, int]:
+    """Keep image bytes once by content hash, with a thumbnail; (sha256, ext, width, height, size)."""
+    image, ext = _decode(data, name)
+    sha = hashlib.sha256(data).hexdigest()
+    if not storage.exists(blob_key(sha, ext)):
+        blob = work / "blob"
+        blob.write_bytes(data)
+        storage.put_file(blob_key(sha, ext), blob)
+        _thumbnail(image, work / "thumb.jpg")
+        storage.put_file(thumb_key(sha), work / "thumb.jpg")
+    return sha, ext, image.shape[1], image.shape[0], len(data)
+
+
+def add_image(session: Session, storage, located: Located, path: Path, filename: str, split: str = "train") -> Image:
+    """One uploaded image into a dataset, unlabelled; a name taken in the split gets a suffix."""
+    with tempfile.TemporaryDirectory(prefix="image-") as tmp:
+        sha, ext, width, height, size = store_image(storage, path.read_bytes(), filename, Path(tmp))
+    taken = {name for s_, name in repo.existing_names(session, located.dataset.id) if s_ == split}
+    stem, dot, suffix = filename.rpartition(".")
+    name, n = filename, 1
+    while name in taken:
+        n += 1
+        name = f"{stem}-{n}{dot}{suffix}" if dot else f"{filename}-{n}"
+    image = Image(id=new_image_id(), dataset_id=located.dataset.id, sha256=sha, filename=name, ext=ext.lstrip("."),
+                  width=width, height=height, size=size, split=split, labels=[], label_count=0, class_key=",")
+    session.add(image)
+    located.dataset.updated_at = clock.now()
+    session.flush()
+    return image
 
 
 def _decode(data: bytes, name: str):
@@ -242,15 +275,7 @@ def ingest(ctx) -> dict:
                 data = entry.path.read_bytes()
             else:
                 data = _download(entry.url, ctx.settings)
-            image, ext = _decode(data, f"{entry.split}/{entry.name}")
-            sha = hashlib.sha256(data).hexdigest()
-            if not ctx.storage.exists(blob_key(sha, ext)):
-                blob = work / "blob"
-                blob.write_bytes(data)
-                ctx.storage.put_file(blob_key(sha, ext), blob)
-                _thumbnail(image, work / "thumb.jpg")
-                ctx.storage.put_file(thumb_key(sha), work / "thumb.jpg")
-            rows.append((entry, sha, ext, image.shape[1], image.shape[0], len(data)))
+            rows.append((entry, *store_image(ctx.storage, data, f"{entry.split}/{entry.name}", work)))
             if i % 20 == 0:
                 ctx.progress(5 + 85 * i / total, f"stored {i}/{total} images")
     summary = _commit(ctx, source, rows, int((time.monotonic() - started) * 1000))

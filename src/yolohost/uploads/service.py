@@ -15,8 +15,9 @@ from yolohost.kit.ids import new_id
 from yolohost.kit.storage import Storage
 from yolohost.models import service as models
 
-ASSET_TYPES = ("models", "datasets")  # images and videos arrive with their domains
+ASSET_TYPES = ("models", "datasets", "images")  # images: assetId is the dataset they join
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".ndjson")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 TTL = timedelta(hours=12)
 
 
@@ -32,10 +33,13 @@ def start(session: Session, principal: Principal, *, asset_type: str, asset_id: 
         raise Invalid(f"assetType must be one of {', '.join(ASSET_TYPES)} on this server; got {asset_type!r}")
     if total_bytes > max_bytes:
         raise Invalid(f"totalBytes: {total_bytes} is over the {max_bytes // (1 << 20)} MB limit for {asset_type}")
-    if asset_type == "datasets":
+    if asset_type in ("datasets", "images"):
         from yolohost.datasets import service as datasets
 
         datasets.require_editor(session, principal, datasets.find_by_id(session, principal, asset_id))
+    if asset_type == "images" and not filename.lower().endswith(IMAGE_SUFFIXES):
+        raise Invalid(f"filename must be an image ({', '.join(IMAGE_SUFFIXES)}); got {filename!r}")
+    if asset_type == "datasets":
         if not filename.lower().endswith(ARCHIVE_SUFFIXES):
             raise Invalid(f"filename must end in {', '.join(ARCHIVE_SUFFIXES)} for a dataset upload; got {filename!r}")
     if asset_type == "models":
@@ -92,6 +96,13 @@ def complete(session: Session, storage: Storage, principal: Principal, upload: U
         located = models.find_by_id(session, principal, upload.asset_id)
         models.require_editor(session, principal, located)
         models.attach_weights(session, storage, located, storage.path(staging_key(upload)), info)
+        storage.delete_tree(f"uploads/{upload.id}")
+    if upload.asset_type == "images":
+        from yolohost.datasets import service as datasets
+
+        located = datasets.find_by_id(session, principal, upload.asset_id)
+        datasets.require_editor(session, principal, located)
+        datasets.add_image(session, storage, located, storage.path(staging_key(upload)), Path(upload.filename).name)
         storage.delete_tree(f"uploads/{upload.id}")
     # datasets: the bytes stay staged until an ingest takes them
     upload.status = "completed"
