@@ -58,6 +58,7 @@ async def lifespan(app: FastAPI):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     from yolohost.accounts.endpoints import router as accounts_router
+    from yolohost.activity.endpoints import router as activity_router
     from yolohost.datasets.classes_endpoints import router as dataset_classes_router
     from yolohost.datasets.embeddings_endpoints import router as embeddings_router
     from yolohost.datasets.embeddings_endpoints import similar_router
@@ -68,8 +69,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from yolohost.hub.endpoints import router as hub_router
     from yolohost.models.endpoints import router as models_router
     from yolohost.projects.endpoints import router as projects_router
+    from yolohost.teams.endpoints import router as teams_router
+    from yolohost.explore.endpoints import router as explore_router
+    from yolohost.storage_usage.endpoints import router as storage_router
     from yolohost.trash.endpoints import router as trash_router
     from yolohost.uploads.endpoints import router as uploads_router
+    from yolohost.users.endpoints import router as users_router
 
     app = FastAPI(title="yolohost", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.settings = settings or Settings()
@@ -85,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (
         accounts_router, projects_router, models_router, trash_router, uploads_router, files_router, hub_router,
         embeddings_router, similar_router, datasets_router, dataset_classes_router, images_router, dataset_downloads_router,
+        teams_router, storage_router, explore_router, users_router, activity_router,
     )
     for router in routers:
         app.include_router(router)

@@ -234,3 +234,29 @@ def models_add(path: Path, project: str, name: str | None, username: str | None,
         service.attach_weights(session, Storage(settings.files_dir), located, path, info)
         click.echo(f"added {located.model.id} ({info.task}, {len(info.class_names)} classes)")
         click.echo(f"ul://{located.uri}")
+
+
+@main.group()
+def trash() -> None:
+    """Manage the trash."""
+
+
+@trash.command("purge")
+def trash_purge() -> None:
+    """Delete for good, with their files, the trashed items older than YOLOHOST_TRASH_RETENTION_DAYS."""
+    from yolohost.bootstrap import open_database, prepare
+    from yolohost.db.engine import make_sessionmaker
+    from yolohost.kit.storage import Storage
+    from yolohost.trash.retention import purge_expired
+
+    settings = _settings()
+    engine = open_database(settings)
+    try:
+        _announce_owner_key(settings.owner, prepare(engine, settings.owner))
+        counts = purge_expired(make_sessionmaker(engine), Storage(settings.files_dir), settings.trash_retention_days)
+    finally:
+        engine.dispose()
+    click.echo(
+        f"purged {counts['project']} project(s) (with {counts['cascadedModels']} model(s)), {counts['model']} model(s), "
+        f"{counts['dataset']} dataset(s) trashed more than {settings.trash_retention_days} days ago"
+    )

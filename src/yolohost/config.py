@@ -76,6 +76,14 @@ class Settings(BaseSettings):
 
     # How long trashed projects, datasets and models stay restorable.
     trash_retention_days: int = Field(default=30, ge=1)
+    # How often job workers purge what outlived the retention (0: never; `yolohost trash purge` does it by hand).
+    trash_purge_interval_seconds: float = Field(default=3600.0, ge=0)
+
+    # Storage quota per workspace in MB (0: unlimited): uploads that would go over it are refused.
+    storage_quota_mb: int = Field(default=0, ge=0)
+
+    # How long a workspace invite token can be accepted (there is no mail: the token is returned to the inviter).
+    invite_ttl_hours: int = Field(default=168, ge=1)
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -137,9 +137,7 @@ def update_dataset(owner: str, dataset: str, body: PatchBody, session: DbSession
 
 @router.delete("/{owner}/{dataset}")
 def delete_dataset(owner: str, dataset: str, session: DbSession, principal: Principal = DatasetsUser):
-    located = service.find(session, principal, owner, dataset)
-    service.require_editor(session, principal, located)
-    located.dataset.deleted_at = clock.now()
+    service.trash(session, principal, service.find(session, principal, owner, dataset))
     return {"success": True}
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from yolohost.accounts import service as accounts
 from yolohost.accounts.service import Principal
+from yolohost.activity import service as activity
 from yolohost.datasets import archive
 from yolohost.datasets import repository as repo
 from yolohost.datasets.labels import DATASET_TASKS
@@ -22,7 +23,7 @@ from yolohost.jobs.registry import register
 from yolohost.kit import clock
 from yolohost.kit.errors import Conflict, Invalid, NotFound
 from yolohost.kit.ids import check_slug, new_id
-from yolohost.models.service import workspace_for
+from yolohost.projects.service import editable_workspace
 
 INGEST = "dataset_ingest"
 
@@ -60,14 +61,14 @@ def create(session: Session, principal: Principal, *, slug: str, name: str, owne
     check_slug(slug, "dataset")
     if task not in DATASET_TASKS:
         raise Invalid(f"task must be one of {', '.join(DATASET_TASKS)}; got {task!r}")
-    workspace = workspace_for(session, principal, owner)
-    accounts.require_write(session, principal, workspace, what="Workspace")
+    workspace = editable_workspace(session, principal, owner, what="datasets")
     if repo.by_slug(session, workspace.id, slug) is not None:
         raise Invalid(f"dataset '{slug}' already exists in workspace '{workspace.username}'")
     dataset = Dataset(id=new_id("ds"), workspace_id=workspace.id, slug=slug, name=name, task=task, description=description,
                       visibility=visibility, class_names=list(class_names or []), tags=tags, license=license, metadata_=metadata)
     session.add(dataset)
     session.flush()
+    activity.record(session, workspace.id, principal.user_id, "dataset.created", "dataset", dataset.id, slug)
     return Located(dataset, workspace)
 
 
@@ -321,6 +322,8 @@ def _commit(ctx, source: archive.Source, rows, ms: int) -> dict:
         summary = {"added": added, "errors": 0, "skippedCounts": {"duplicate": skipped} if skipped else {}}
         dataset.status = "ready"
         dataset.last_ingest = {"jobId": ctx.job_id, "summary": summary, "ms": ms}
+        activity.record(session, dataset.workspace_id, ctx.user_id, "dataset.ingested", "dataset", dataset.id,
+                        dataset.slug, {"added": added, "skipped": skipped})
         dataset.updated_at = clock.now()
     return summary
 
@@ -331,9 +334,19 @@ def _mark_failed(session: Session, job: Job) -> None:
         dataset.status = "failed"
         dataset.processing_error = (job.error or "ingest failed").removeprefix("Invalid: ").removeprefix("TooLarge: ")
         dataset.updated_at = clock.now()
+        activity.record(session, dataset.workspace_id, job.user_id, "dataset.ingest_failed", "dataset", dataset.id,
+                        dataset.slug, {"error": dataset.processing_error})
 
 
 # --- trash ----------------------------------------------------------------------------------------
+
+
+def trash(session: Session, principal: Principal, located: Located) -> None:
+    require_editor(session, principal, located)
+    located.dataset.deleted_at = clock.now()
+    activity.record(session, located.workspace.id, principal.user_id, "dataset.deleted", "dataset", located.dataset.id,
+                    located.dataset.slug)
+    session.flush()
 
 
 def trashed(session: Session, dataset_id: str) -> Located | None:

@@ -31,8 +31,10 @@ class Cancelled(Exception):
 class JobContext:
     """What a handler gets: its payload, progress and log reporting, the database, files and settings."""
 
-    def __init__(self, job_id: str, payload: dict, settings: Settings, sessions: sessionmaker[Session], storage: Storage):
+    def __init__(self, job_id: str, payload: dict, settings: Settings, sessions: sessionmaker[Session], storage: Storage,
+                 user_id: str | None = None):
         self.job_id = job_id
+        self.user_id = user_id  # who queued it
         self.payload = payload
         self.settings = settings
         self.sessions = sessions
@@ -78,8 +80,8 @@ def run_one(settings: Settings, sessions: sessionmaker[Session], storage: Storag
         if job_id is None:
             return None
         job = repo.get(session, job_id)
-        kind, payload = job.kind, dict(job.payload or {})
-    ctx = JobContext(job_id, payload, settings, sessions, storage)
+        kind, payload, user_id = job.kind, dict(job.payload or {}), job.user_id
+    ctx = JobContext(job_id, payload, settings, sessions, storage, user_id)
     done = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(ctx, settings.job_heartbeat_seconds, done), daemon=True)
     beat.start()
@@ -106,8 +108,18 @@ def run_one(settings: Settings, sessions: sessionmaker[Session], storage: Storag
     return job_id
 
 
+def _purge_trash(settings: Settings, sessions: sessionmaker[Session], storage: Storage) -> None:
+    """Purge trashed items past their retention; a failure is logged and retried at the next interval."""
+    from yolohost.trash.retention import purge_expired
+
+    try:
+        purge_expired(sessions, storage, settings.trash_retention_days)
+    except Exception:
+        log.exception("trash purge failed")
+
+
 def run_forever(settings: Settings, stop: threading.Event) -> None:
-    """Poll for jobs until ``stop`` is set; reap jobs of dead workers now and then."""
+    """Poll for jobs until ``stop`` is set; reap jobs of dead workers and purge expired trash now and then."""
     from yolohost.bootstrap import open_database
     from yolohost.db.engine import make_sessionmaker
 
@@ -115,12 +127,17 @@ def run_forever(settings: Settings, stop: threading.Event) -> None:
     sessions = make_sessionmaker(engine)
     storage = Storage(settings.files_dir)
     last_reap = 0.0
+    last_purge = float("-inf")  # the first purge runs at start
     try:
         while not stop.is_set():
             if time.monotonic() - last_reap > settings.job_stale_seconds / 2:
                 with transaction(sessions) as session:
                     service.reap(session, settings.job_stale_seconds)
                 last_reap = time.monotonic()
+            every = settings.trash_purge_interval_seconds
+            if every > 0 and time.monotonic() - last_purge > every:
+                _purge_trash(settings, sessions, storage)
+                last_purge = time.monotonic()
             try:
                 ran = run_one(settings, sessions, storage)
             except Exception:

@@ -26,6 +26,7 @@ from yolohost.models import predict_input, service
 from yolohost.models.service import Located
 from yolohost.projects import schemas as fields
 from yolohost.projects import service as projects
+from yolohost.storage_usage import service as storage_usage
 
 router = APIRouter(prefix="/api/models", tags=["Models"])
 REGION = "us"
@@ -86,6 +87,8 @@ def _create_with_checkpoint(request: Request, principal: Principal, fields: dict
             task=info.task,
             description=fields.get("description"),
         )
+        quota = request.app.state.settings.storage_quota_mb  # over it: 403, the route's "access denied" status
+        storage_usage.require_room(session, located.workspace, checkpoint.stat().st_size, quota)
         service.attach_weights(session, request.app.state.storage, located, checkpoint, info)
         return _created(located)
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from yolohost.accounts import repository as accounts_repo
 from yolohost.accounts import service as accounts
 from yolohost.accounts.service import Principal
+from yolohost.activity import service as activity
 from yolohost.db.tables import Model, Project, Workspace
 from yolohost.inference.engine import ModelRef
 from yolohost.kit import clock
@@ -99,6 +100,7 @@ def create(
     )
     session.add(model)
     session.flush()
+    activity.record(session, workspace.id, principal.user_id, "model.created", "model", model.id, f"{proj.slug}/{slug}")
     return Located(model, proj, workspace)
 
 
@@ -264,6 +266,8 @@ def trash(session: Session, principal: Principal, located: Located) -> None:
     require_editor(session, principal, located)
     located.model.deleted_at = clock.now()
     located.model.deleted_with_project = False
+    activity.record(session, located.workspace.id, principal.user_id, "model.deleted", "model", located.model.id,
+                    f"{located.project.slug}/{located.model.slug}")
     session.flush()
 
 
@@ -331,6 +335,8 @@ def clone(
         session.flush()
     except IntegrityError as exc:
         raise Invalid(taken) from exc
+    activity.record(session, workspace.id, principal.user_id, "model.cloned", "model", model.id, f"{project.slug}/{slug}",
+                    {"from": source.uri})
     return Located(model, project, workspace)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from yolohost.accounts import repository as accounts_repo
 from yolohost.accounts import service as accounts
 from yolohost.accounts.service import Principal
+from yolohost.activity import service as activity
 from yolohost.db.tables import Model, Project, Workspace
 from yolohost.kit import clock
 from yolohost.kit.errors import Conflict, Forbidden, Invalid, NotFound
@@ -118,6 +119,7 @@ def create(
     )
     session.add(project)
     _flush_new_slug(session, workspace, slug, Invalid)
+    activity.record(session, workspace.id, principal.user_id, "project.created", "project", project.id, project.slug)
     return Found(project, workspace)
 
 
@@ -278,6 +280,8 @@ def trash(session: Session, principal: Principal, found: Found) -> int:
     now = clock.now()
     found.project.deleted_at = now
     cascaded = repo.trash_models(session, found.project.id, now)
+    activity.record(session, found.workspace.id, principal.user_id, "project.deleted", "project", found.project.id,
+                    found.project.slug, {"cascadedModels": cascaded})
     session.flush()
     return cascaded
 
@@ -322,6 +326,8 @@ def clone(
     for model in reversed(chosen):  # oldest first, so the newest stays newest
         models.copy_into(session, storage, model, project, workspace, slug=model.slug, name=model.name,
                          description=model.description, copied=copied)
+    activity.record(session, workspace.id, principal.user_id, "project.cloned", "project", project.id, project.slug,
+                    {"from": source.uri, "models": len(chosen)})
     session.flush()
     return Found(project, workspace), len(chosen)
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from yolohost.activity import service as activity
 from yolohost.kit.storage import Storage
 
 from yolohost.accounts import repository as accounts_repo
@@ -35,7 +36,7 @@ def days_remaining(trashed_at: datetime, retention_days: int, now: datetime) -> 
     return max(0, math.ceil(left.total_seconds() / 86400))
 
 
-def _expired(trashed_at: datetime, retention_days: int, now: datetime) -> bool:
+def expired(trashed_at: datetime, retention_days: int, now: datetime) -> bool:
     return _aware(trashed_at) + timedelta(days=retention_days) <= now
 
 
@@ -100,7 +101,7 @@ def list_trash(
         entry
         for kind in kinds_for(principal, "all")
         for entry in kind.entries(session, workspace.id)
-        if not _expired(entry.trashed_at, retention_days, now)
+        if not expired(entry.trashed_at, retention_days, now)
     ]
     wanted = {k.type for k in kinds_for(principal, type_)}
     entries = sorted((e for e in everything if e.type in wanted), key=lambda e: (_aware(e.trashed_at), e.id), reverse=True)
@@ -131,15 +132,23 @@ def _locate(session: Session, principal: Principal, type_: str, item_id: str) ->
 
 def restore(session: Session, principal: Principal, type_: str, item_id: str, retention_days: int) -> dict:
     kind, found = _locate(session, principal, type_, item_id)
-    if _expired(found.trashed_at, retention_days, clock.now()):
+    if expired(found.trashed_at, retention_days, clock.now()):
         raise NotFound(f"{type_.capitalize()} '{item_id}' not found in the trash (its {retention_days} days have passed)")
     restored = kind.restore(session, found.resource)
+    _record(session, principal, kind, found, "restored")
     return {"success": True} if restored is None else {"success": True, "restoredModels": restored}
+
+
+def _record(session: Session, principal: Principal, kind: Kind, found: Trashed, verb: str) -> None:
+    """An activity event for a trashed resource (``found.resource`` wraps it as .model, .project or .dataset)."""
+    item = getattr(found.resource, kind.type)
+    activity.record(session, found.workspace.id, principal.user_id, f"{kind.type}.{verb}", kind.type, item.id, item.slug)
 
 
 def purge_one(session: Session, storage: Storage, principal: Principal, type_: str, item_id: str) -> tuple[dict, list[str]]:
     """Delete one trashed item for good; the response and the storage prefixes to remove after the commit."""
     kind, found = _locate(session, principal, type_, item_id)
+    _record(session, principal, kind, found, "purged")
     purged = kind.purge(session, found.resource, storage)
     return _deleted(1, [purged]), list(purged.prefixes)
 

@@ -44,6 +44,7 @@ def signed_url(body: SignedUrlBody, request: Request, principal: UploadUser, ses
         session, principal, asset_type=body.assetType, asset_id=body.assetId, filename=body.filename,
         content_type=body.contentType, total_bytes=body.totalBytes,
         max_bytes=(settings.max_archive_mb << 20) if body.assetType == "datasets" else settings.max_upload_bytes,
+        quota_mb=settings.storage_quota_mb,
     )
     base = (settings.public_url or str(request.base_url)).rstrip("/")
     url = base + request.app.state.signer.sign(f"/upload/{upload.id}", int(service.TTL.total_seconds()))

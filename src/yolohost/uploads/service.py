@@ -14,6 +14,7 @@ from yolohost.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from yolohost.kit.ids import new_id
 from yolohost.kit.storage import Storage
 from yolohost.models import service as models
+from yolohost.storage_usage import service as storage_usage
 
 ASSET_TYPES = ("models", "datasets", "images")  # images: assetId is the dataset they join
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".ndjson")
@@ -27,8 +28,9 @@ def staging_key(upload: UploadSession) -> str:
 
 
 def start(session: Session, principal: Principal, *, asset_type: str, asset_id: str, filename: str,
-          content_type: str, total_bytes: int, max_bytes: int) -> UploadSession:
-    """``max_bytes``: the limit per asset type (checkpoints and archives differ)."""
+          content_type: str, total_bytes: int, max_bytes: int, quota_mb: int = 0) -> UploadSession:
+    """``max_bytes``: the limit per asset type (checkpoints and archives differ); ``quota_mb``: the target
+    workspace's storage quota (0: none), refused with 403 as the contract lists for this route."""
     if asset_type not in ASSET_TYPES:
         raise Invalid(f"assetType must be one of {', '.join(ASSET_TYPES)} on this server; got {asset_type!r}")
     if total_bytes > max_bytes:
@@ -36,7 +38,9 @@ def start(session: Session, principal: Principal, *, asset_type: str, asset_id: 
     if asset_type in ("datasets", "images"):
         from yolohost.datasets import service as datasets
 
-        datasets.require_editor(session, principal, datasets.find_by_id(session, principal, asset_id))
+        target = datasets.find_by_id(session, principal, asset_id)
+        datasets.require_editor(session, principal, target)
+        workspace = target.workspace
     if asset_type == "images" and not filename.lower().endswith(IMAGE_SUFFIXES):
         raise Invalid(f"filename must be an image ({', '.join(IMAGE_SUFFIXES)}); got {filename!r}")
     if asset_type == "datasets":
@@ -47,6 +51,8 @@ def start(session: Session, principal: Principal, *, asset_type: str, asset_id: 
         models.require_editor(session, principal, located)
         if not filename.endswith(".pt"):
             raise Invalid(f"filename must end in .pt for a model checkpoint; got {filename!r}")
+        workspace = located.workspace
+    storage_usage.require_room(session, workspace, total_bytes, quota_mb)
     upload = UploadSession(
         id=new_id("upl"), user_id=principal.user_id, asset_type=asset_type, asset_id=asset_id, filename=filename,
         content_type=content_type, total_bytes=total_bytes, expires_at=clock.now() + TTL,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yolohost.db.base import Base
@@ -20,6 +20,11 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(256))
     is_admin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # The public profile (``GET /api/users``), edited through ``/api/settings``; ``name`` is the display name.
+    bio: Mapped[str | None] = mapped_column(Text)
+    company: Mapped[str | None] = mapped_column(String(128))
+    use_case: Mapped[str | None] = mapped_column(String(128))
+    socials: Mapped[dict | None] = mapped_column(JSON)  # {"github": url, "discord": name, ...}
 
 
 class Workspace(Base):

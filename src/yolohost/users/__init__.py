@@ -1,0 +1,1 @@
+"""Users as others see them: public profiles, follows, username checks, and the caller's profile settings."""
