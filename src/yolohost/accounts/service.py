@@ -115,6 +115,16 @@ def require_write(
         raise Forbidden(f"You have read-only access to this {what.lower()} (editor role or higher required)")
 
 
+def member_workspace(session: Session, principal: Principal, owner: str | None, what: str) -> Workspace:
+    """The workspace ``owner`` if the caller is a member (else 403 about ``what``), or the caller's own."""
+    if not owner:
+        return repo.personal_workspace(session, principal.user_id)
+    workspace = repo.workspace_by_username(session, owner)
+    if workspace is None or not can_read(session, principal, workspace):
+        raise Forbidden(f"You have no access to the {what} of workspace '{owner}'")
+    return workspace
+
+
 def require_role(session: Session, principal: Principal, workspace: Workspace, role: Role) -> None:
     actual = role_in(session, workspace, principal.user_id)
     if actual is None:

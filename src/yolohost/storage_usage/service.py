@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from yolohost.accounts import repository as accounts_repo
 from yolohost.accounts import service as accounts
 from yolohost.accounts.service import Principal
 from yolohost.db.tables import Workspace
@@ -42,12 +41,7 @@ def usage(session: Session, workspace_id: str) -> Usage:
 
 def workspace_for(session: Session, principal: Principal, owner: str | None) -> Workspace:
     """``owner`` (members only: 403) or the caller's own workspace."""
-    if not owner:
-        return accounts_repo.personal_workspace(session, principal.user_id)
-    workspace = accounts_repo.workspace_by_username(session, owner)
-    if workspace is None or not accounts.can_read(session, principal, workspace):
-        raise Forbidden(f"You have no access to the storage of workspace '{owner}'")
-    return workspace
+    return accounts.member_workspace(session, principal, owner, "storage")
 
 
 def _top_items(session: Session, workspace_id: str) -> list[dict]:

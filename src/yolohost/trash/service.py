@@ -19,7 +19,7 @@ from yolohost.accounts import service as accounts
 from yolohost.accounts.service import Principal
 from yolohost.db.tables import Workspace
 from yolohost.kit import clock
-from yolohost.kit.errors import Forbidden, NotFound
+from yolohost.kit.errors import NotFound
 from yolohost.trash import kinds as _kinds  # noqa: F401  (registers the built-in kinds)
 from yolohost.trash.registry import KINDS, Entry, Kind, Purged, Trashed
 
@@ -42,12 +42,7 @@ def expired(trashed_at: datetime, retention_days: int, now: datetime) -> bool:
 
 def workspace_for(session: Session, principal: Principal, owner: str | None) -> Workspace:
     """The workspace whose trash is meant: ``owner``, or the caller's own. Members only (403)."""
-    if not owner:
-        return accounts_repo.personal_workspace(session, principal.user_id)
-    workspace = accounts_repo.workspace_by_username(session, owner)
-    if workspace is None or not accounts.can_read(session, principal, workspace):
-        raise Forbidden(f"You have no access to the trash of workspace '{owner}'")
-    return workspace
+    return accounts.member_workspace(session, principal, owner, "trash")
 
 
 def kinds_for(principal: Principal, type_: str) -> list[Kind]:
