@@ -86,10 +86,21 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
 
 
 def _spawn_worker():
+    """A job worker that ends with this process, however it ends (uvicorn re-raises SIGTERM, so no
+    cleanup code is sure to run here): Linux's parent-death signal, and the worker's own parent check."""
     import subprocess
     import sys
 
-    return subprocess.Popen([sys.executable, "-m", "yolohost", "worker"])
+    return subprocess.Popen([sys.executable, "-m", "yolohost", "worker", "--exit-with-parent"],
+                            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+
+
+def _die_with_parent() -> None:
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _reap_jobs_of_dead_workers(engine, settings) -> None:
@@ -103,9 +114,11 @@ def _reap_jobs_of_dead_workers(engine, settings) -> None:
 
 
 @main.command()
-def worker() -> None:
+@click.option("--exit-with-parent", is_flag=True, help="Stop when the process that started this one is gone.")
+def worker(exit_with_parent: bool) -> None:
     """Run a job worker (``yolohost serve`` starts YOLOHOST_JOB_WORKERS of them itself)."""
     import logging
+    import os
     import signal
     import threading
 
@@ -115,7 +128,8 @@ def worker() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run_forever(_settings(), stop)
+    parent = os.getppid() if exit_with_parent else None
+    run_forever(_settings(), stop, parent_pid=parent)
 
 
 @main.command()

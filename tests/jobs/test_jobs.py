@@ -179,3 +179,23 @@ def test_serve_fails_jobs_left_running_by_a_killed_server(serve, tmp_path):
 def _children(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
+
+
+def test_job_workers_end_with_their_server(serve, tmp_path):
+    server = serve()
+    workers = _children(server.proc.pid)
+    assert len(workers) == 1  # YOLOHOST_JOB_WORKERS defaults to one
+    server.proc.send_signal(signal.SIGTERM)  # uvicorn re-raises it: no cleanup code of serve runs
+    server.proc.wait(30)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{pid}") and _state(pid) != "Z" for pid in workers):
+        time.sleep(0.1)
+    assert all(not os.path.exists(f"/proc/{pid}") or _state(pid) == "Z" for pid in workers)
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rpartition(")")[2].split()[0]
+    except OSError:
+        return "gone"

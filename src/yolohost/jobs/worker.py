@@ -8,6 +8,7 @@ handler raises fails the job with that message, and its failure hook undoes what
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import traceback
@@ -118,7 +119,7 @@ def _purge_trash(settings: Settings, sessions: sessionmaker[Session], storage: S
         log.exception("trash purge failed")
 
 
-def run_forever(settings: Settings, stop: threading.Event) -> None:
+def run_forever(settings: Settings, stop: threading.Event, parent_pid: int | None = None) -> None:
     """Poll for jobs until ``stop`` is set; reap jobs of dead workers and purge expired trash now and then."""
     from yolohost.bootstrap import open_database
     from yolohost.db.engine import make_sessionmaker
@@ -130,6 +131,9 @@ def run_forever(settings: Settings, stop: threading.Event) -> None:
     last_purge = float("-inf")  # the first purge runs at start
     try:
         while not stop.is_set():
+            if parent_pid is not None and os.getppid() != parent_pid:  # orphaned: the server is gone
+                log.info("the process that started this worker is gone; stopping")
+                break
             if time.monotonic() - last_reap > settings.job_stale_seconds / 2:
                 with transaction(sessions) as session:
                     service.reap(session, settings.job_stale_seconds)
