@@ -73,15 +73,26 @@ def test_a_key_cannot_create_a_key_wider_than_itself(client, make_account):
     assert r.status_code == 201 and r.json()["scopes"] == ["models"]
 
 
-def test_last_used_is_recorded_off_the_request_path(app, client, alice):
-    with transaction(app.state.sessions) as session:
-        assert repository.key_by_id(session, alice.key_id).last_used_at is None
-    assert client.get("/api/account/summary", headers=alice.bearer).status_code == 200
-    # not written by the request itself ...
-    with transaction(app.state.sessions) as session:
-        assert repository.key_by_id(session, alice.key_id).last_used_at is None
-    # ... but by the batch flush
-    assert app.state.last_used.flush(app.state.sessions) == 1
-    with transaction(app.state.sessions) as session:
-        assert repository.key_by_id(session, alice.key_id).last_used_at is not None
-    assert app.state.last_used.flush(app.state.sessions) == 0
+def test_last_used_is_recorded_off_the_request_path(settings):
+    from fastapi.testclient import TestClient
+
+    from yolohost.accounts import service
+    from yolohost.app import create_app
+
+    settings.key_last_used_flush_seconds = 3600  # no timed flush during the test: only the explicit one below
+    app = create_app(settings)
+    with TestClient(app) as client:
+        with transaction(app.state.sessions) as session:
+            user = service.create_user(session, "alice")
+            key, plaintext = service.create_key(session, user, "test")
+        with transaction(app.state.sessions) as session:
+            assert repository.key_by_id(session, key.id).last_used_at is None
+        assert client.get("/api/account/summary", headers={"x-api-key": plaintext}).status_code == 200
+        # not written by the request itself ...
+        with transaction(app.state.sessions) as session:
+            assert repository.key_by_id(session, key.id).last_used_at is None
+        # ... but by the batch flush
+        assert app.state.last_used.flush(app.state.sessions) == 1
+        with transaction(app.state.sessions) as session:
+            assert repository.key_by_id(session, key.id).last_used_at is not None
+        assert app.state.last_used.flush(app.state.sessions) == 0
