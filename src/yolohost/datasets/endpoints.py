@@ -19,6 +19,7 @@ from yolohost.datasets import service, versions
 from yolohost.db.deps import DbSession
 from yolohost.db.engine import transaction
 from yolohost.kit import clock
+from yolohost.kit.http import signed_link
 from yolohost.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from yolohost.uploads import service as uploads
 
@@ -197,10 +198,7 @@ class RestoreBody(BaseModel):
 
 
 def _download_url(request: Request, located: service.Located, number: int) -> str:
-    settings = request.app.state.settings
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
-    path = f"/exports/datasets/{located.dataset.id}/{number}/{located.dataset.slug}.ndjson"
-    return base + request.app.state.signer.sign(path, settings.signed_url_ttl_seconds)
+    return signed_link(request, f"/exports/datasets/{located.dataset.id}/{number}/{located.dataset.slug}.ndjson")
 
 
 @router.post("/{owner}/{dataset}/export")

@@ -17,6 +17,7 @@ from yolohost.datasets import service
 from yolohost.db.deps import DbSession
 from yolohost.db.tables import Image
 from yolohost.kit import clock
+from yolohost.kit.http import signed_link
 from yolohost.kit.errors import Conflict, Invalid, NotFound, Unprocessable
 
 router = APIRouter(prefix="/api/images", tags=["Images"])
@@ -68,9 +69,7 @@ def _where(dataset_id: str, f: Filters) -> list:
 
 
 def signed(request: Request, key: str) -> str:
-    settings = request.app.state.settings
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
-    return base + request.app.state.signer.sign(f"/files/{key}", settings.signed_url_ttl_seconds)
+    return signed_link(request, f"/files/{key}")
 
 
 def list_images(request: Request, session: Session, located: service.Located, f: Filters,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from yolohost.accounts.anonymous import MaybeUser
 from yolohost.explore import service
+from yolohost.kit.http import signed_link
 
 router = APIRouter(prefix="/api/explore", tags=["Explore"])
 
@@ -15,10 +16,7 @@ Sort = Literal["newest", "stars", "oldest", "name-asc", "name-desc", "count-desc
 
 
 def _signer(request: Request) -> service.Signer:
-    settings = request.app.state.settings
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
-    ttl = settings.signed_url_ttl_seconds
-    return lambda key: base + request.app.state.signer.sign(f"/files/{key}", ttl)
+    return lambda key: signed_link(request, f"/files/{key}")
 
 
 @router.get("/search")

@@ -17,6 +17,13 @@ from yolohost.kit.errors import AppError
 log = logging.getLogger("yolohost.http")
 
 
+def signed_link(request: Request, path: str, ttl_seconds: int | None = None) -> str:
+    """An absolute, signed, expiring URL for ``path`` on this server (the public URL if one is set)."""
+    settings = request.app.state.settings
+    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    return base + request.app.state.signer.sign(path, ttl_seconds or settings.signed_url_ttl_seconds)
+
+
 def error_body(path: str, message: str, extra: dict | None = None) -> dict:
     """The contract's ``{"error": ...}``; the legacy ``/v1`` API has its own ``success/message`` shape."""
     if path.startswith("/v1/"):

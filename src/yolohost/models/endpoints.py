@@ -21,7 +21,7 @@ from yolohost.accounts.deps import CurrentUser, DownloadUser, ModelsUser, Predic
 from yolohost.accounts.service import Principal
 from yolohost.db.engine import transaction
 from yolohost.kit.errors import Invalid, TooLarge
-from yolohost.kit.http import describe_validation_error
+from yolohost.kit.http import describe_validation_error, signed_link
 from yolohost.models import predict_input, service
 from yolohost.models.service import Located
 from yolohost.projects import schemas as fields
@@ -172,10 +172,7 @@ def _files(request: Request, principal: Principal, ident: tuple[str, ...]) -> di
     model = located.model
     if not model.weights_sha256:
         return {"files": []}
-    settings = request.app.state.settings
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
-    path = f"/files/{service.weights_key(model.id)}"
-    url = base + request.app.state.signer.sign(path, settings.signed_url_ttl_seconds)
+    url = signed_link(request, f"/files/{service.weights_key(model.id)}")
     return {"files": [{"name": service.WEIGHTS_NAME, "size": model.weights_size, "downloadUrl": url}]}
 
 

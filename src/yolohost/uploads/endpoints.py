@@ -14,6 +14,7 @@ from yolohost.accounts.deps import UploadUser
 from yolohost.db.deps import DbSession
 from yolohost.db.engine import transaction
 from yolohost.kit import clock
+from yolohost.kit.http import signed_link
 from yolohost.kit.errors import Forbidden, Invalid, TooLarge
 from yolohost.uploads import service
 
@@ -46,8 +47,7 @@ def signed_url(body: SignedUrlBody, request: Request, principal: UploadUser, ses
         max_bytes=(settings.max_archive_mb << 20) if body.assetType == "datasets" else settings.max_upload_bytes,
         quota_mb=settings.storage_quota_mb,
     )
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
-    url = base + request.app.state.signer.sign(f"/upload/{upload.id}", int(service.TTL.total_seconds()))
+    url = signed_link(request, f"/upload/{upload.id}", int(service.TTL.total_seconds()))
     return {"sessionId": upload.id, "uploadUrl": url, "expiresAt": clock.iso(upload.expires_at)}
 
 
