@@ -13,7 +13,7 @@ from yolohost.db import migrate
 from yolohost.db.base import Base
 from yolohost.db.engine import make_engine
 
-HEAD = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+HEADS = set(ScriptDirectory.from_config(migrate.alembic_config()).get_heads())
 
 
 @pytest.fixture
@@ -24,9 +24,9 @@ def engine(tmp_path, database_url):
 
 
 def test_upgrade_builds_every_table_and_matches_the_orm(engine):
-    assert migrate.current_revision(engine) is None
+    assert migrate.current_heads(engine) == set()
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == HEAD
+    assert migrate.current_heads(engine) == HEADS
     assert {"users", "workspaces", "workspace_members", "api_keys"} <= set(inspect(engine).get_table_names())
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -36,7 +36,7 @@ def test_upgrade_builds_every_table_and_matches_the_orm(engine):
 def test_upgrade_is_idempotent_and_downgrade_reverses(engine):
     migrate.upgrade(engine)
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == HEAD
+    assert migrate.current_heads(engine) == HEADS
     with migrate.exclusive(engine), engine.begin() as conn:
         cfg = migrate.alembic_config()
         cfg.attributes["connection"] = conn
@@ -76,7 +76,7 @@ def test_concurrent_first_starts_migrate_once_and_create_one_owner(tmp_path, dat
     assert sum(k is not None for k in keys) == 1  # exactly one process printed the owner key
     eng = make_engine(url)
     try:
-        assert migrate.current_revision(eng) == HEAD
+        assert migrate.current_heads(eng) == HEADS
         with eng.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1
             assert conn.execute(text("SELECT count(*) FROM api_keys")).scalar() == 1

@@ -49,7 +49,7 @@ def exclusive(engine: Engine) -> Iterator[None]:
             conn.commit()
 
 
-def upgrade_locked(engine: Engine, revision: str = "head") -> None:
+def upgrade_locked(engine: Engine, revision: str = "heads") -> None:
     """Upgrade; the caller holds ``exclusive(engine)``."""
     cfg = alembic_config()
     with engine.begin() as conn:
@@ -57,11 +57,12 @@ def upgrade_locked(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     with exclusive(engine):
         upgrade_locked(engine, revision)
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_heads(engine: Engine) -> set[str]:
+    """The revisions the database is at (empty before the first upgrade)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return set(MigrationContext.configure(conn).get_current_heads())
