@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -65,7 +66,11 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     _announce_owner_key(settings.owner, prepare(engine, settings.owner))
     _reap_jobs_of_dead_workers(engine, settings)
     engine.dispose()
-    job_workers = [_spawn_worker() for _ in range(settings.job_workers)]
+    worker_env = dict(os.environ)
+    if not settings.public_url:  # trainers the workers start report back over HTTP; tell them where
+        local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        worker_env["YOLOHOST_PUBLIC_URL"] = f"http://{local}:{port}"
+    job_workers = [_spawn_worker(worker_env) for _ in range(settings.job_workers)]
     click.echo(f"yolohost serving on http://{host}:{port} (data in {settings.data_dir.resolve()}, "
                f"{len(job_workers)} job worker(s))")
     try:
@@ -85,13 +90,13 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
             proc.wait(30)
 
 
-def _spawn_worker():
+def _spawn_worker(env: dict[str, str]):
     """A job worker that ends with this process, however it ends (uvicorn re-raises SIGTERM, so no
     cleanup code is sure to run here): Linux's parent-death signal, and the worker's own parent check."""
     import subprocess
     import sys
 
-    return subprocess.Popen([sys.executable, "-m", "yolohost", "worker", "--exit-with-parent"],
+    return subprocess.Popen([sys.executable, "-m", "yolohost", "worker", "--exit-with-parent"], env=env,
                             preexec_fn=_die_with_parent if sys.platform == "linux" else None)
 
 
@@ -274,3 +279,51 @@ def trash_purge() -> None:
         f"purged {counts['project']} project(s) (with {counts['cascadedModels']} model(s)), {counts['model']} model(s), "
         f"{counts['dataset']} dataset(s) trashed more than {settings.trash_retention_days} days ago"
     )
+
+
+# --- API clients: start work on a running server and wait for it --------------------------------
+
+_url_option = click.option("--url", envvar="YOLOHOST_URL", default="http://127.0.0.1:8000", show_default=True,
+                           help="The server (env YOLOHOST_URL).")
+_key_option = click.option("--api-key", envvar=["YOLOHOST_API_KEY", "ULTRALYTICS_API_KEY"],
+                           help="An API key (env YOLOHOST_API_KEY or ULTRALYTICS_API_KEY).")
+_wait_option = click.option("--wait/--no-wait", default=True, show_default=True, help="Follow it to the end.")
+_arg_option = click.option("--arg", "extra", multiple=True, metavar="KEY=VALUE", help="Any other argument; repeatable.")
+
+
+@main.command()
+@click.argument("model")
+@click.option("--data", required=True, help="ul://owner/datasets/slug, or a dataset slug of the model's workspace.")
+@click.option("--epochs", type=click.IntRange(min=1), required=True)
+@click.option("--base", default="yolo11n.yaml", show_default=True,
+              help="What to start from: an architecture .yaml, a ul:// model, or a .pt in DATA_DIR/weights.")
+@click.option("--imgsz", type=click.IntRange(min=32))
+@click.option("--batch", type=int)
+@click.option("--gpu", help="A device id from /api/training/gpu-availability (cpu, cuda:0, ...).")
+@_arg_option
+@_wait_option
+@_url_option
+@_key_option
+def train(model, data, epochs, base, imgsz, batch, gpu, extra, wait, url, api_key) -> None:
+    """Train MODEL (owner/project/model) on the server, showing its progress."""
+    from yolohost import remote
+
+    args = {"model": base, "data": data, "epochs": epochs, **remote.parse_args(extra)}
+    args.update({k: v for k, v in (("imgsz", imgsz), ("batch", batch)) if v is not None})
+    status = remote.train(remote.Api(url, api_key), model, args, gpu, wait)
+    raise SystemExit(0 if status in ("completed", "starting") else 1)
+
+
+@main.command()
+@click.argument("model")
+@click.option("--format", "fmt", required=True, help="onnx, torchscript, openvino, ...")
+@_arg_option
+@_wait_option
+@_url_option
+@_key_option
+def export(model, fmt, extra, wait, url, api_key) -> None:
+    """Export MODEL (owner/project/model) on the server, showing its progress."""
+    from yolohost import remote
+
+    status = remote.export(remote.Api(url, api_key), model, fmt, remote.parse_args(extra), wait)
+    raise SystemExit(0 if status in ("completed", "queued", "running") else 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,13 @@ class Settings(BaseSettings):
     inference_threads: int = Field(default=4, ge=1)
     max_upload_mb: int = Field(default=100, ge=1)
     source_fetch_timeout_seconds: float = Field(default=15.0, gt=0)
+    # The runtime a prediction runs on when the request names none (its `runtime` argument): "pt", the
+    # checkpoint; "auto", the fastest completed export of the current weights that fits the request
+    # (OpenVINO, then ONNX), else the checkpoint.
+    predict_runtime: Literal["pt", "auto"] = "pt"
+
+    # Model exports: the largest exported file a remote export worker may upload.
+    max_export_mb: int = Field(default=4096, ge=1)
 
     # Dataset sources: the largest archive or NDJSON fetched from a sourceUrl, what an archive may
     # expand to (a zip bomb stops here), and how many entries it may hold.
@@ -71,8 +79,17 @@ class Settings(BaseSettings):
     job_heartbeat_seconds: float = Field(default=2.0, gt=0)
     job_stale_seconds: float = Field(default=60.0, gt=0)
 
+    # Where training and export commands run: "local" (a process beside the job worker) or "ray" (a Ray
+    # task on the cluster at ray_address; unset: a local Ray started on first use). Ray nodes call back
+    # over HTTP, so public_url must be reachable from them.
+    job_backend: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+    ray_task_cpus: float = Field(default=1.0, gt=0)
+
     # How often the "last used" times of API keys are written (batched, off the request path).
     key_last_used_flush_seconds: float = Field(default=5.0, gt=0)
+    # How often metered predict calls are added to the usage records (batched, off the request path).
+    usage_flush_seconds: float = Field(default=5.0, gt=0)
 
     # How long trashed projects, datasets and models stay restorable.
     trash_retention_days: int = Field(default=30, ge=1)

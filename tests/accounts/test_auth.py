@@ -96,3 +96,15 @@ def test_last_used_is_recorded_off_the_request_path(settings):
         with transaction(app.state.sessions) as session:
             assert repository.key_by_id(session, key.id).last_used_at is not None
         assert app.state.last_used.flush(app.state.sessions) == 0
+
+        # a key deleted before its batch is written does not hold up the others
+        with transaction(app.state.sessions) as session:
+            other, other_plain = service.create_key(session, service.get_user(session, "alice"), "other")
+        for presented in (plaintext, other_plain):
+            assert client.get("/api/account/summary", headers={"x-api-key": presented}).status_code == 200
+        with transaction(app.state.sessions) as session:
+            session.delete(repository.key_by_id(session, other.id))
+        assert app.state.last_used.flush(app.state.sessions) == 2
+        with transaction(app.state.sessions) as session:
+            assert repository.key_by_id(session, key.id).last_used_at is not None
+        assert app.state.last_used.flush(app.state.sessions) == 0

@@ -33,7 +33,7 @@ class LastUsed:
         try:
             with transaction(sessions) as session:
                 repo.record_last_used(session, pending.items())
-        except Exception:  # a key deleted meanwhile, a busy database: retry with the next batch
+        except Exception:  # a busy database: retry with the next batch
             log.warning("could not record last-used times of %d API keys", len(pending), exc_info=True)
             with self._lock:
                 for key_id, at in pending.items():

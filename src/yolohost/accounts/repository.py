@@ -75,8 +75,11 @@ def key_by_id(session: Session, key_id: str) -> ApiKey | None:
 
 
 def record_last_used(session: Session, times: Iterable[tuple[str, datetime]]) -> None:
-    """Bulk UPDATE by primary key, one statement for every key touched since the last flush."""
-    rows = [{"id": key_id, "last_used_at": at} for key_id, at in times]
+    """Bulk UPDATE by primary key, one statement for every key touched since the last flush; keys
+    deleted meanwhile (their account was) are skipped."""
+    times = dict(times)
+    existing = set(session.scalars(select(ApiKey.id).where(ApiKey.id.in_(list(times))))) if times else set()
+    rows = [{"id": key_id, "last_used_at": at} for key_id, at in times.items() if key_id in existing]
     if rows:
         session.execute(update(ApiKey), rows)
 

@@ -13,7 +13,9 @@ from yolohost.kit import clock
 
 VERBS = {"created": "created", "deleted": "moved to the trash", "restored": "restored", "purged": "deleted for good",
          "cloned": "cloned", "ingested": "finished ingesting", "ingest_failed": "failed to ingest",
-         "added": "joined", "removed": "left", "role_changed": "changed role", "transferred": "changed owner"}
+         "added": "joined", "removed": "left", "role_changed": "changed role", "transferred": "changed owner",
+         "training_started": "started training", "training_completed": "finished training",
+         "training_failed": "failed training", "training_cancelled": "had its training cancelled"}
 
 
 def record(session: Session, workspace_id: str, actor_id: str | None, kind: str, resource_type: str,

@@ -19,6 +19,11 @@ class PredictArgs:
     normalize: bool = False
     decimals: int = 5
     vid_stride: int = 1
+    runtime: str | None = None  # pt, auto, or an export format; None: the server's default
+
+
+#: What a prediction may run on: the checkpoint, the fastest fitting export, or one export format.
+RUNTIMES = ("pt", "auto", "onnx", "openvino", "torchscript")
 
 
 _TRUE = {"true", "1", "yes", "on"}
@@ -51,7 +56,7 @@ def _boolean(name: str, raw) -> bool:
 def parse(values: Mapping[str, object], *, names: Mapping[str, str] | None = None, iou_default: float = PLATFORM_IOU) -> PredictArgs:
     """Read the arguments from ``values``; ``names`` maps our names to the route's (e.g. imgsz -> size)."""
     names = {"imgsz": "imgsz", "conf": "conf", "iou": "iou", "normalize": "normalize", "decimals": "decimals",
-             "vid_stride": "vid_stride", **(names or {})}
+             "vid_stride": "vid_stride", "runtime": "runtime", **(names or {})}
 
     def get(ours: str):
         raw = values.get(names[ours])
@@ -65,6 +70,10 @@ def parse(values: Mapping[str, object], *, names: Mapping[str, str] | None = Non
             out[ours] = _number(names[ours], raw, kind, lo, hi)
     if (raw := get("normalize")) is not None:
         out["normalize"] = _boolean(names["normalize"], raw)
+    if (raw := get("runtime")) is not None:
+        out["runtime"] = str(raw).strip().lower()
+        if out["runtime"] not in RUNTIMES:
+            raise Invalid(f"{names['runtime']} must be one of {', '.join(RUNTIMES)}; got {raw!r}")
     if (raw := values.get("bits")) not in (None, "") and str(raw).strip() not in ("8", "12", "16"):
         raise Invalid(f"bits must be 8, 12 or 16; got {raw!r}")
     out.setdefault("iou", iou_default)

@@ -28,21 +28,28 @@ class ModelRef:
 
     id: str
     uri: str  # owner/project/model, reported in the response metadata
-    weights: Path
-    digest: str  # sha256 of the weights: the cache key, so a new checkpoint is a new entry
+    weights: Path  # the checkpoint, or an exported model (a file, or an OpenVINO directory)
+    digest: str  # sha256 of that artifact: part of the cache key, so a new checkpoint is a new entry
+    runtime: str = "pt"  # "pt" for the checkpoint, else the export format `weights` holds
+    task: str | None = None  # given for exports, whose files do not all tell their task
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The cache key: one entry per model and runtime, replaced when its artifact changes."""
+        return (self.id, self.runtime, self.digest)
 
 
 class ModelCache:
-    def __init__(self, size: int, loader: Callable[[Path], object]):
+    def __init__(self, size: int, loader: Callable[[Path, str | None], object]):
         self.size = size
         self._loader = loader
-        self._entries: OrderedDict[tuple[str, str], object] = OrderedDict()
-        self._loading: dict[tuple[str, str], threading.Lock] = {}
+        self._entries: OrderedDict[tuple[str, str, str], object] = OrderedDict()
+        self._loading: dict[tuple[str, str, str], threading.Lock] = {}
         self._lock = threading.Lock()
         self.loads = 0  # how many checkpoints were actually loaded (observability and tests)
 
     def get(self, ref: ModelRef):
-        key = (ref.id, ref.digest)
+        key = ref.key
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
@@ -52,12 +59,12 @@ class ModelCache:
             with self._lock:
                 if key in self._entries:
                     return self._entries[key]
-            if not ref.weights.is_file():
+            if not ref.weights.exists():
                 raise Unavailable(f"The weights of model '{ref.uri}' are missing on this server; upload them again")
-            model = self._loader(ref.weights)
+            model = self._loader(ref.weights, ref.task)
             with self._lock:
                 self.loads += 1
-                for old in [k for k in self._entries if k[0] == ref.id]:  # an older version of this model
+                for old in [k for k in self._entries if k[:2] == key[:2]]:  # an older version of this artifact
                     del self._entries[old]
                 self._entries[key] = model
                 while len(self._entries) > self.size:
@@ -66,7 +73,7 @@ class ModelCache:
             return model
 
     def __contains__(self, ref: ModelRef) -> bool:
-        return (ref.id, ref.digest) in self._entries
+        return ref.key in self._entries
 
 
 class Engine:

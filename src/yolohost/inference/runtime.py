@@ -18,8 +18,10 @@ from yolohost.inference.args import PredictArgs
 from yolohost.inference.media import VIDEO_SUFFIX, Media, decode_image
 from yolohost.kit.errors import Invalid
 
-# The server never fetches anything on its own: no update checks, no hub calls from ultralytics.
+# The server never fetches anything on its own: no update checks, no hub calls from ultralytics, and no
+# pip installs (loading an ONNX export on a CUDA machine would otherwise try to install onnxruntime-gpu).
 os.environ.setdefault("YOLO_OFFLINE", "1")
+os.environ.setdefault("YOLO_AUTOINSTALL", "false")
 
 TASKS = ("detect", "segment", "classify", "pose", "obb")
 
@@ -41,10 +43,11 @@ class LoadedModel:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def load(path: Path) -> LoadedModel:
+def load(path: Path, task: str | None = None) -> LoadedModel:
+    """A checkpoint, or an exported model (ONNX, OpenVINO, TorchScript) whose ``task`` is given."""
     from ultralytics import YOLO
 
-    yolo = YOLO(str(path))
+    yolo = YOLO(str(path), task=task)
     return LoadedModel(yolo=yolo, task=yolo.task)
 
 

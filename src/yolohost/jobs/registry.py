@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 #: Modules that register handlers; imported by workers (and by the API, for failure hooks).
-HANDLER_MODULES = ("yolohost.jobs.builtin", "yolohost.datasets.service", "yolohost.datasets.embeddings")
+HANDLER_MODULES = ("yolohost.jobs.builtin", "yolohost.datasets.service", "yolohost.datasets.embeddings",
+                   "yolohost.training.jobs", "yolohost.gdpr.export", "yolohost.exports.jobs")
 
 
 @dataclass(frozen=True)

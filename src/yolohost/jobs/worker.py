@@ -150,4 +150,7 @@ def run_forever(settings: Settings, stop: threading.Event, parent_pid: int | Non
             if ran is None:
                 stop.wait(settings.job_poll_seconds)
     finally:
+        from yolohost.jobs import execution
+
+        execution.shutdown()
         engine.dispose()

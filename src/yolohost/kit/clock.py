@@ -14,13 +14,16 @@ def epoch() -> float:
     return time.time()
 
 
+def aware(dt: datetime) -> datetime:
+    """A stored time with its zone: SQLite gives naive datetimes back, and they are stored in UTC."""
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
 def iso(dt: datetime | None) -> str | None:
     """RFC 3339 with millisecond precision and a ``Z``, the contract's date-time shape."""
     if dt is None:
         return None
-    if dt.tzinfo is None:  # SQLite gives naive datetimes back; they are stored in UTC
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return aware(dt).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def iso_from_epoch(seconds: float) -> str:

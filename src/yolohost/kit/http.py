@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from yolohost.kit.errors import AppError
+from yolohost.kit.errors import AppError, Invalid, TooLarge
 
 log = logging.getLogger("yolohost.http")
 
@@ -22,6 +26,31 @@ def signed_link(request: Request, path: str, ttl_seconds: int | None = None) -> 
     settings = request.app.state.settings
     base = (settings.public_url or str(request.base_url)).rstrip("/")
     return base + request.app.state.signer.sign(path, ttl_seconds or settings.signed_url_ttl_seconds)
+
+
+async def receive_file(request: Request, target: Path, limit: int, too_large: str,
+                       check: Callable[[int], None] | None = None) -> int:
+    """Stream a request body into ``target`` (written whole or not at all); 413 with ``too_large`` past
+    ``limit`` bytes, 400 for an empty body; ``check(size)`` may refuse the complete body. Returns its size."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(too_large)
+                out.write(chunk)
+        if size == 0:
+            raise Invalid("The request body is empty")
+        if check is not None:
+            check(size)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return size
 
 
 def error_body(path: str, message: str, extra: dict | None = None) -> dict:

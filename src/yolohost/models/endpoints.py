@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 from yolohost.accounts.deps import CurrentUser, DownloadUser, ModelsUser, PredictUser
 from yolohost.accounts.service import Principal
 from yolohost.db.engine import transaction
+from yolohost.exports import service as exports
 from yolohost.kit.errors import Invalid, TooLarge
 from yolohost.kit.http import describe_validation_error, signed_link
 from yolohost.models import predict_input, service
@@ -201,15 +202,25 @@ async def model_files(request: Request, owner: str, project: str, model: str, pr
 
 async def predict(request: Request, principal: Principal, ident: tuple[str, ...], fields=predict_input.PLATFORM,
                   shape: Any = None) -> Response:
-    """Find the model, read the input, run the engine; shared by every API generation."""
+    """Find the model, read the input, run the engine, meter the call; shared by every API generation."""
 
     def ref():
-        return service.engine_ref(request.app.state.storage, _located(request, principal, ident))
+        located = _located(request, principal, ident)
+        return located.workspace.id, service.engine_ref(request.app.state.storage, located)
 
-    model_ref = await run_in_threadpool(ref)
+    workspace_id, model_ref = await run_in_threadpool(ref)
     engine = request.app.state.engine
     media, args = await predict_input.read(request, engine, fields)
-    body = await engine.predict_json(model_ref, media, args, shape)
+    if (args.runtime or request.app.state.settings.predict_runtime) != "pt":  # an export of the model serves it
+        model_ref = await run_in_threadpool(exports.serving_ref, request.app.state, model_ref, args)
+    timed = {}
+
+    def shaped(result: dict):
+        timed["seconds"] = result["metadata"]["functionTimeCall"]  # the engine's own measure of the call
+        return shape(result) if shape else result
+
+    body = await engine.predict_json(model_ref, media, args, shaped)
+    request.app.state.usage.predicted(workspace_id, model_ref.id, timed["seconds"])
     return Response(body, media_type="application/json")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from yolohost.db.tables import Dataset, DatasetVersion, Image, Model, Project
+from yolohost.db.tables import Dataset, DatasetVersion, Export, Image, Model, Project
 
 
 def _live_datasets(workspace_id: str):
@@ -37,13 +37,31 @@ def model_totals(session: Session, workspace_id: str) -> tuple[int, int]:
 
 
 def export_totals(session: Session, workspace_id: str) -> tuple[int, int]:
-    """(bytes of the version snapshots of the live datasets, versions)."""
-    row = session.execute(
+    """(bytes, count) of the version snapshots of the live datasets and the finished exports of live models."""
+    versions = session.execute(
         select(func.coalesce(func.sum(DatasetVersion.size), 0), func.count())
         .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
         .where(*_live_datasets(workspace_id))
     ).one()
-    return int(row[0]), int(row[1])
+    exports = session.execute(
+        select(func.coalesce(func.sum(Export.size), 0), func.count())
+        .join(Model, Model.id == Export.model_id)
+        .where(*_live_model_exports(workspace_id))
+    ).one()
+    return int(versions[0]) + int(exports[0]), int(versions[1]) + int(exports[1])
+
+
+def _live_model_exports(workspace_id: str):
+    return Export.workspace_id == workspace_id, Export.status == "completed", Model.deleted_at.is_(None)
+
+
+def largest_model_exports(session: Session, workspace_id: str, limit: int) -> list[tuple[Export, Model]]:
+    rows = session.execute(
+        select(Export, Model).join(Model, Model.id == Export.model_id)
+        .where(*_live_model_exports(workspace_id))
+        .order_by(Export.size.desc(), Export.id).limit(limit)
+    )
+    return [tuple(r) for r in rows]
 
 
 def largest_datasets(session: Session, workspace_id: str, limit: int) -> list[tuple[Dataset, int]]:

@@ -59,6 +59,11 @@ def _top_items(session: Session, workspace_id: str) -> list[dict]:
          "parentName": d.name, "parentSlug": d.slug}
         for v, d in repo.largest_exports(session, workspace_id, TOP_ITEMS)
     ]
+    items += [
+        {"_id": e.id, "name": f"{m.name} ({e.format})", "slug": e.file_name, "sizeBytes": e.size, "type": "export",
+         "parentName": m.name, "parentSlug": m.slug}
+        for e, m in repo.largest_model_exports(session, workspace_id, TOP_ITEMS)
+    ]
     return sorted(items, key=lambda i: (-i["sizeBytes"], i["_id"]))[:TOP_ITEMS]
 
 

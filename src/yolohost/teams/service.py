@@ -27,6 +27,7 @@ from yolohost.accounts import repository as accounts_repo
 from yolohost.accounts import service as accounts
 from yolohost.accounts.roles import MEMBER_ROLES, Role
 from yolohost.accounts.service import Principal
+from yolohost.activity import service as activity
 from yolohost.db.tables import Invite, User, Workspace, WorkspaceMember
 from yolohost.kit import clock
 from yolohost.kit.errors import Conflict, Forbidden, Invalid, NotFound
@@ -179,6 +180,7 @@ def invite(
     token = _new_token(pending, ttl_hours)
     session.add(pending)
     session.flush()
+    activity.record(session, workspace.id, principal.user_id, "invite.sent", "invite", pending.id, email, {"role": role})
     return workspace, pending, token
 
 
@@ -237,6 +239,8 @@ def accept(session: Session, principal: Principal, token: str) -> tuple[Workspac
         session.flush()
     except IntegrityError as exc:  # joined by a concurrent request
         raise Conflict(f"You are already in '{workspace.username}'") from exc
+    activity.record(session, workspace.id, principal.user_id, "member.added", "member", principal.user_id,
+                    principal.username, {"role": found.role, "inviteId": found.id})
     return workspace, found.role
 
 
@@ -252,6 +256,9 @@ def change_role(session: Session, principal: Principal, owner: str | None, ref: 
         raise Forbidden("The owner's role cannot be changed; transfer ownership instead")
     _require_owner_for_admin(session, principal, workspace, role, current.name)
     row = accounts_repo.membership(session, workspace.id, user.id)
+    if row.role != role:
+        activity.record(session, workspace.id, principal.user_id, "member.role_changed", "member", user.id,
+                        user.username, {"from": row.role, "to": role})
     row.role = role
     session.flush()
     return Member(user, role, row.created_at)
@@ -267,6 +274,8 @@ def remove_member(session: Session, principal: Principal, owner: str | None, ref
         accounts.require_role(session, principal, workspace, Role.admin)
         _require_owner_for_admin(session, principal, workspace, current.name)
     session.delete(accounts_repo.membership(session, workspace.id, user.id))
+    activity.record(session, workspace.id, principal.user_id, "member.removed", "member", user.id, user.username,
+                    {"role": current.name, "left": user.id == principal.user_id})
     session.flush()
     return user
 
@@ -284,5 +293,8 @@ def transfer_ownership(session: Session, principal: Principal, owner: str | None
     session.flush()
     workspace.owner_id = user.id
     session.add(WorkspaceMember(workspace_id=workspace.id, user_id=principal.user_id, role=Role.admin.name))
+    activity.record(session, workspace.id, principal.user_id, "team.transferred", "team", workspace.id,
+                    workspace.username, {"newOwnerId": user.id, "newOwner": user.username,
+                                         "previousOwnerId": principal.user_id, "previousOwner": principal.username})
     session.flush()
     return workspace, user

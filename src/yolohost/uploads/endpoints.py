@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
-from pathlib import Path
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,8 +11,8 @@ from yolohost.accounts.deps import UploadUser
 from yolohost.db.deps import DbSession
 from yolohost.db.engine import transaction
 from yolohost.kit import clock
-from yolohost.kit.http import signed_link
-from yolohost.kit.errors import Forbidden, Invalid, TooLarge
+from yolohost.kit.http import receive_file, signed_link
+from yolohost.kit.errors import Forbidden, Invalid
 from yolohost.uploads import service
 
 router = APIRouter(tags=["Upload"])
@@ -58,28 +55,19 @@ async def put_bytes(request: Request, session_id: str, expires: int = Query(), s
         raise Forbidden("This upload link is invalid or has expired")
     with transaction(request.app.state.sessions) as session:
         upload = service.get_open(session, session_id)
-        limit = upload.total_bytes
+        announced = upload.total_bytes  # 0: a trainer's checkpoint of unannounced size
+        limit = announced or request.app.state.settings.max_upload_bytes
     sent_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if sent_type and sent_type not in (upload.content_type.lower(), "application/octet-stream"):
         raise Invalid(f"Content-Type {sent_type} does not match this upload's contentType {upload.content_type}")
-    storage = request.app.state.storage
-    target = service.staged_path(storage, upload)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
-    size = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise TooLarge(f"The upload is larger than the announced totalBytes ({limit})")
-                out.write(chunk)
-        if size != limit:
+    def exact(size: int) -> None:
+        if announced and size != limit:
             raise Invalid(f"The upload has {size} bytes but totalBytes announced {limit}")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    too_large = (f"The upload is larger than the announced totalBytes ({limit})" if announced
+                 else f"The upload is over the {limit >> 20} MB limit")
+    target = service.staged_path(request.app.state.storage, upload)
+    size = await receive_file(request, target, limit, too_large, exact)
     with transaction(request.app.state.sessions) as session:
         service.received(session, service.get_open(session, session_id), size)
     return {"success": True, "size": size}

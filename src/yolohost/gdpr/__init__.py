@@ -1,0 +1,1 @@
+"""GDPR: export every row and file of an account as a downloadable archive, or delete them for good."""
