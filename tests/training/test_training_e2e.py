@@ -213,3 +213,58 @@ def test_arguments_the_trainer_rejects_fail_the_run_with_its_message(server, tmp
     detail = api("GET", "/api/models/admin/exp/bogus").json()["model"]
     assert detail["hasWeights"] is False and detail["status"] == "failed"
     assert finished_job(tmp_path / "data").status == "failed"
+
+
+INTERRUPTED = """
+import sys
+from pathlib import Path
+from ultralytics import YOLO
+from ultralytics.utils import SETTINGS
+SETTINGS.update(runs_dir=str(Path.cwd() / "runs"), datasets_dir=str(Path.cwd()))
+
+def stop(trainer):  # a crash right after the first epoch's checkpoint was written
+    Path("last.pt").write_bytes(Path(trainer.last).read_bytes())
+    raise SystemExit(3)
+
+model = YOLO("yolo11n.yaml")
+model.add_callback("on_model_save", stop)
+model.train(data=sys.argv[1], epochs=2, imgsz=64, batch=4, workers=0, device="cpu", mosaic=0, amp=False, plots=False,
+            project="admin/exp", name="interrupted")
+"""
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint(server, tmp_path):
+    srv, api = server
+    root = tmp_path / "local"
+    for name, data in yolo_members(6, 2).items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    (root / "data.yaml").write_text((root / "data.yaml").read_text() + f"\npath: {root}\n")
+    env = ultralytics_env(srv, tmp_path)
+    crashed = subprocess.run([sys.executable, "-c", INTERRUPTED, str(root / "data.yaml")], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=600)
+    assert crashed.returncode == 3 and (tmp_path / "last.pt").is_file(), crashed.stdout + crashed.stderr
+
+    model_id = model(api, "resumable")
+    started = api("POST", "/api/webhooks/training/metrics", json={"event": "training_started", "modelId": model_id,
+                                                                  "data": {"epochs": 2}}).json()
+    upload = api("POST", "/api/webhooks/models/upload", json={"modelId": model_id, "runId": started["runId"],
+                                                              "filename": "last.pt"}).json()
+    assert requests.put(upload["uploadUrl"], data=(tmp_path / "last.pt").read_bytes(), timeout=60).ok
+    for event, data in (("checkpoint_saved", {"modelPath": upload["gcsPath"], "runId": started["runId"]}),
+                        ("training_failed", {"error": "the machine went away"})):
+        assert api("POST", "/api/webhooks/training/metrics", json={"event": event, "modelId": model_id, "data": data}).ok
+
+    r = api("POST", "/api/training/start", json={"modelId": model_id, "trainArgs": {
+        "model": "yolo11n.yaml", "data": "ul://admin/datasets/shapes", "epochs": 2, "resume": True, "workers": 0}})
+    assert r.status_code == 200, r.text
+    job = api.wait("/api/models/admin/exp/resumable/training",
+                   lambda b: b["job"]["status"] not in ("pending", "starting", "running"))["job"]
+    assert job["status"] == "completed", job["error"]
+    epochs = api("GET", "/api/models/admin/exp/resumable/training/epochs").json()["epochs"]
+    assert [e["epoch"] for e in epochs] == [1]  # it went on from the second epoch, not from scratch
+    assert api("GET", "/api/models/admin/exp/resumable").json()["model"]["hasWeights"]
+
+    again = api("POST", "/api/training/start", json={"modelId": model_id, "trainArgs": {
+        "model": "yolo11n.yaml", "data": "shapes", "epochs": 2, "resume": True}})
+    assert again.status_code == 400 and "no interrupted run" in again.json()["error"]

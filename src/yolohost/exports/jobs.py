@@ -20,7 +20,6 @@ from yolohost.exports.formats import FORMATS
 from yolohost.jobs import execution
 from yolohost.jobs.registry import register
 from yolohost.kit import clock
-from yolohost.kit.signing import Signer, load_or_create_secret
 from yolohost.models import service as models
 from yolohost.usage.service import record_compute
 
@@ -47,10 +46,10 @@ def _record_activity(session: Session, export: Export, outcome: str, data: dict 
 
 def _signed_url(settings, path: str) -> str:
     """A link this server honours without a key, for a runner on another machine."""
-    if not settings.public_url:
-        raise ExportFailed("exports on remote workers need YOLOHOST_PUBLIC_URL: the URL at which they reach this server")
-    signer = Signer(load_or_create_secret(settings.data_dir, settings.secret_key))
-    return settings.public_url.rstrip("/") + signer.sign(path, URL_TTL_SECONDS)
+    try:
+        return execution.signed_url(settings, path, URL_TTL_SECONDS)
+    except RuntimeError as exc:
+        raise ExportFailed(str(exc)) from None
 
 
 def _start(ctx) -> dict:

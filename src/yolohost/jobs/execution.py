@@ -29,6 +29,16 @@ def is_remote(settings: Settings) -> bool:
     return settings.job_backend == "ray"
 
 
+def signed_url(settings: Settings, path: str, ttl_seconds: int = 24 * 3600) -> str:
+    """A link to ``path`` on this server that works without a key, for a command on another machine."""
+    from yolohost.kit.signing import Signer, load_or_create_secret
+
+    if not settings.public_url:
+        raise RuntimeError("commands on remote workers need YOLOHOST_PUBLIC_URL: the URL at which they reach this server")
+    signer = Signer(load_or_create_secret(settings.data_dir, settings.secret_key))
+    return settings.public_url.rstrip("/") + signer.sign(path, ttl_seconds)
+
+
 def python_command(module: str, *args: str) -> list[str]:
     """``python -m module args...`` with this interpreter (Ray nodes run the same environment)."""
     return [sys.executable, "-m", module, *args]

@@ -14,7 +14,7 @@ import time
 from yolohost.accounts import service as accounts
 from yolohost.db.tables import Job, TrainingRun, User
 from yolohost.jobs import registry
-from yolohost.jobs.execution import python_command, run_command
+from yolohost.jobs.execution import is_remote, python_command, run_command, signed_url
 from yolohost.kit import clock
 from yolohost.models import repository as models_repo
 from yolohost.training import service
@@ -61,11 +61,17 @@ def run_training(ctx) -> dict:
         args = dict(run.train_args)
         device = run.device
         target = (f"{workspace.username}/{project.slug}", model.slug)
+        interrupted = session.get(TrainingRun, run.resumed_from) if run.resumed_from else None
+        resume_key = interrupted.checkpoint_key if interrupted else None
     if device:
         args["device"] = device
     base, data = args.pop("model"), args.pop("data")
     if base.endswith(".pt") and not base.startswith("ul://"):
         base = str((settings.data_dir / "weights" / base).resolve())
+    if args.pop("resume", False) and resume_key:  # continue from the interrupted run's checkpoint
+        base = (signed_url(settings, f"/files/{resume_key}") if is_remote(settings)
+                else str(ctx.storage.path(resume_key)))
+        args["resume"] = True
     argv = python_command("yolohost.training.runner", "--model", base, "--data", data, "--project", target[0],
                           "--name", target[1], "--args", json.dumps(args))
     env = {"ULTRALYTICS_PLATFORM_URL": settings.public_url.rstrip("/"), "ULTRALYTICS_API_KEY": plaintext}

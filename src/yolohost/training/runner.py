@@ -39,8 +39,12 @@ def main(argv: list[str] | None = None) -> int:
 
         SETTINGS.update({name: os.path.join(workdir, name.removesuffix("_dir"))
                          for name in ("datasets_dir", "weights_dir", "runs_dir")})
-        model = YOLO(opts.model)
-        model.train(data=opts.data, project=opts.project, name=opts.name, exist_ok=True, **json.loads(opts.args))
+        args = json.loads(opts.args)
+        source = _local(opts.model, workdir)
+        if args.get("resume"):  # the checkpoint carries the run's arguments; it continues where it stopped
+            YOLO(source).train(data=opts.data, save_dir=os.path.join(workdir, "resumed"), **args)
+        else:
+            YOLO(source).train(data=opts.data, project=opts.project, name=opts.name, exist_ok=True, **args)
         return 0
     except Exception as exc:
         traceback.print_exc()
@@ -49,6 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         os.chdir("/")
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _local(model: str, workdir: str) -> str:
+    """A checkpoint given by a (signed) http URL is downloaded first; names and ul:// URIs load as they are."""
+    if not model.startswith(("http://", "https://")):
+        return model
+    import urllib.request
+
+    target = os.path.join(workdir, "resume.pt")
+    with urllib.request.urlopen(model, timeout=300) as response, open(target, "wb") as out:
+        shutil.copyfileobj(response, out)
+    return target
 
 
 if __name__ == "__main__":

@@ -115,9 +115,11 @@ def start(session: Session, principal: Principal, located: Located, train_args: 
     if active_run(session, located.model.id) is not None:
         raise Conflict(f"Model '{located.uri}' is already training; cancel that run first")
     args = check_args(session, principal, located, train_args, weights_dir)
+    interrupted = _resumable(session, located) if args.get("resume") else None
     run = TrainingRun(model_id=located.model.id, workspace_id=located.workspace.id, user_id=principal.user_id,
                       mode="managed", status="pending", gpu_type=gpu_type, device=device, train_args=args,
-                      total_epochs=args["epochs"], epochs=[], console="")
+                      total_epochs=args["epochs"], epochs=[], console="",
+                      resumed_from=interrupted.id if interrupted else None)
     session.add(run)
     session.flush()
     job = jobs.enqueue(session, "training", {"runId": run.id}, user_id=principal.user_id,
@@ -128,6 +130,15 @@ def start(session: Session, principal: Principal, located: Located, train_args: 
     activity.record(session, located.workspace.id, principal.user_id, "model.training_started", "model",
                     located.model.id, f"{located.project.slug}/{located.model.slug}")
     session.flush()
+    return run
+
+
+def _resumable(session: Session, located: Located) -> TrainingRun:
+    """The model's interrupted run, if it left a checkpoint (trainers upload one every 15 minutes)."""
+    run = latest_run(session, located.model.id)
+    if run is None or run.status not in ("failed", "cancelled") or not run.checkpoint_key:
+        raise Invalid(f"trainArgs.resume: model '{located.uri}' has no interrupted run with a saved checkpoint "
+                      "to resume from")
     return run
 
 
@@ -143,6 +154,8 @@ def check_args(session: Session, principal: Principal, located: Located, raw: di
     epochs = args["epochs"]
     if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= 10000:
         raise Invalid(f"trainArgs.epochs must be an integer from 1 to 10000; got {epochs!r}")
+    if args.get("resume", False) not in (True, False):
+        raise Invalid("trainArgs.resume must be true (continue the model's interrupted run) or false")
     for key in ("project", "name", "save_dir", "exist_ok"):
         if key in args:
             raise Invalid(f"trainArgs.{key} is set by this server (the run reports to the model it trains)")
@@ -471,6 +484,10 @@ def _complete(session, storage: Storage, run: TrainingRun, located: Located, dat
     run.current_epoch = max(run.current_epoch, run.total_epochs or 0)
     model.status = "completed"
     _drop_upload(session, storage, key)
+    interrupted = session.get(TrainingRun, run.resumed_from) if run.resumed_from else None
+    if interrupted is not None and interrupted.checkpoint_key:  # continued and finished: its checkpoint is done
+        _drop_upload(session, storage, interrupted.checkpoint_key)
+        interrupted.checkpoint_key = None
     activity.record(session, run.workspace_id, run.user_id, "model.training_completed", "model", model.id,
                     f"{located.project.slug}/{model.slug}", {"runId": run.id})
 

@@ -33,6 +33,7 @@ class TrainingRun(Base):
     system: Mapped[dict | None] = mapped_column(JSON)  # the last system metrics reported
     results: Mapped[dict | None] = mapped_column(JSON)
     checkpoint_key: Mapped[str | None] = mapped_column(String(255))  # a staged checkpoint, promoted on completion
+    resumed_from: Mapped[int | None] = mapped_column()  # the interrupted run whose checkpoint this one continues
     error_message: Mapped[str | None] = mapped_column(Text)
     error_code: Mapped[str | None] = mapped_column(String(64))
     cancel_requested: Mapped[bool] = mapped_column(default=False)

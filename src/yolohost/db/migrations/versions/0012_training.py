@@ -35,6 +35,7 @@ def upgrade() -> None:
     sa.Column('system', sa.JSON(), nullable=True),
     sa.Column('results', sa.JSON(), nullable=True),
     sa.Column('checkpoint_key', sa.String(length=255), nullable=True),
+    sa.Column('resumed_from', sa.Integer(), nullable=True),
     sa.Column('error_message', sa.Text(), nullable=True),
     sa.Column('error_code', sa.String(length=64), nullable=True),
     sa.Column('cancel_requested', sa.Boolean(), nullable=False),
