@@ -48,6 +48,10 @@ def test_start_queues_a_job_and_the_model_shows_it_pending(client, app, alice, s
 
     again = start(client, alice, untrained)
     assert again.status_code == 409 and "already training" in again.json()["error"]
+    other = client.post("/api/webhooks/training/metrics", headers=alice.bearer,
+                        json={"event": "training_started", "modelId": untrained, "data": {}})
+    assert other.status_code == 409 and "being trained by this server" in other.json()["error"]
+    assert client.get("/api/models/alice/exp/det/training").status_code == 404  # private: not to anyone
     cancelled = client.delete("/api/models/alice/exp/det/training", headers=alice.bearer)
     assert cancelled.status_code == 200 and cancelled.json() == {"success": True, "status": "cancelled"}
     assert [j.status for j in jobs(app)] == ["cancelled"]
@@ -82,7 +86,7 @@ def test_unknown_model_other_users_and_devices(client, app, alice, make_account,
                                                  "trainArgs": {"model": "yolo11n.yaml", "data": "shapes", "epochs": 1}},
                     headers=alice.bearer)
     assert r.status_code == 503 and "cpu" in r.json()["error"]
-    devices = client.get("/api/training/gpu-availability", headers=alice.bearer)
+    devices = client.get("/api/training/gpu-availability")  # public, as the contract says
     validate("GpuAvailabilityResponse", devices.json())
     assert devices.json()["cpu"] == "High"
     assert start(client, alice, untrained, device="cpu").status_code == 200

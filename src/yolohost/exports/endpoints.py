@@ -5,6 +5,7 @@ another machine delivers its file to."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -154,17 +155,28 @@ async def put_artifact(request: Request, export_id: str, expires: int = Query(),
     """The exported file, from a runner that cannot write this server's storage; at most ``YOLOHOST_MAX_EXPORT_MB``."""
     if not request.app.state.signer.verify(f"/exports/{export_id}/artifact", expires, signature):
         raise Forbidden("This upload link is invalid or has expired")
-    with request.app.state.sessions() as session:
-        export = session.get(Export, export_id)
-        if export is None:
-            raise NotFound(f"Export '{export_id}' not found")
-        if export.status not in ("queued", "running"):
-            raise Conflict(f"Export '{export_id}' is {export.status}; it takes no file now")
-        file_key = export.file_key
+
+    def open_export() -> str:
+        """The file key of the export, which must still be waiting for its file (409 otherwise)."""
+        with request.app.state.sessions() as session:
+            export = session.get(Export, export_id)
+            if export is None:
+                raise NotFound(f"Export '{export_id}' not found")
+            if export.status not in ("queued", "running"):
+                raise Conflict(f"Export '{export_id}' is {export.status}; it takes no file now")
+            return export.file_key
+
+    file_key = open_export()
     limit = request.app.state.settings.max_export_mb << 20
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"The export is larger than the {limit >> 20} MB limit (YOLOHOST_MAX_EXPORT_MB)")
     too_large = f"The export is larger than the {limit >> 20} MB limit (YOLOHOST_MAX_EXPORT_MB)"
-    size = await receive_file(request, request.app.state.storage.path(file_key), limit, too_large)
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(too_large)
+    target = request.app.state.storage.path(file_key)
+    size = await receive_file(request, target, limit, too_large)
+    try:
+        open_export()  # cancelled while the file arrived: its folder is gone, so the file goes too
+    except (NotFound, Conflict):
+        request.app.state.storage.delete_tree(str(Path(file_key).parent))
+        raise
     return {"success": True, "size": size}

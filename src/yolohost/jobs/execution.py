@@ -45,10 +45,11 @@ def python_command(module: str, *args: str) -> list[str]:
 
 
 def run_command(ctx, argv: list[str], env: dict[str, str] | None = None,
-                on_line: Callable[[str], None] | None = None) -> None:
-    """Run ``argv`` to the end; raise ``Cancelled`` when the job is cancelled, RuntimeError on a non-zero exit."""
+                on_line: Callable[[str], None] | None = None, num_gpus: int = 0) -> None:
+    """Run ``argv`` to the end; raise ``Cancelled`` when the job is cancelled, RuntimeError on a non-zero exit.
+    ``num_gpus``: the GPUs it needs, which Ray reserves on the node it picks (locally the device is in argv)."""
     if is_remote(ctx.settings):
-        _run_on_ray(ctx, argv, env, on_line)
+        _run_on_ray(ctx, argv, env, on_line, num_gpus)
     else:
         _run_local(ctx, argv, env, on_line)
 
@@ -170,11 +171,11 @@ def _remote_command(argv: list[str], env: dict[str, str]) -> dict:
             "node": ray.get_runtime_context().get_node_id(), "host": os.uname().nodename}
 
 
-def _run_on_ray(ctx, argv, env, on_line) -> None:
+def _run_on_ray(ctx, argv, env, on_line, num_gpus: int) -> None:
     from yolohost.jobs.worker import Cancelled
 
     ray = _ray(ctx.settings)
-    task = ray.remote(num_cpus=ctx.settings.ray_task_cpus, max_retries=0)(_remote_command)
+    task = ray.remote(num_cpus=ctx.settings.ray_task_cpus, num_gpus=num_gpus, max_retries=0)(_remote_command)
     ref = task.remote(argv, env or {})
     ctx.log(f"submitted to Ray: {_describe(argv)}")
     while True:

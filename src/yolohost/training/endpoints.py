@@ -13,20 +13,22 @@ from fastapi import APIRouter, Body, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
+from yolohost.accounts.anonymous import MaybeUser
 from yolohost.accounts.deps import api_key
 from yolohost.accounts.service import Principal
 from yolohost.db.engine import transaction
 from yolohost.db.tables import TrainingRun
+from yolohost.jobs.execution import is_remote
 from yolohost.kit.errors import AppError, Invalid
 from yolohost.kit.http import signed_link
 from yolohost.models import service as models
+from yolohost.projects import service as projects
 from yolohost.training import devices, service
 from yolohost.uploads.service import TTL
 
 router = APIRouter(tags=["Training"])
 TrainingUser = Annotated[Principal, api_key("training", category="training")]
 ReportingUser = Annotated[Principal, api_key("training")]  # trainers report often: the default budget
-ReadingUser = Annotated[Principal, api_key("models")]
 RawBody = Annotated[Any, Body()]
 
 
@@ -45,7 +47,8 @@ def _busy_devices(session) -> set[str]:
 
 
 @router.get("/api/training/gpu-availability")
-def gpu_availability(request: Request, principal: Annotated[Principal, api_key()]):
+def gpu_availability(request: Request):
+    """Public, as in the contract: which devices of this machine are free."""
     with request.app.state.sessions() as session:
         return devices.availability(_busy_devices(session))
 
@@ -69,7 +72,8 @@ def _start(request: Request, principal: Principal, body: Any) -> dict:
         located = models.find_by_id(session, principal, model_id)
         if isinstance(train_args, dict):
             train_args = {k: v for k, v in train_args.items() if k != "device"}
-        service.start(session, principal, located, train_args, device, gpu, settings.data_dir / "weights")
+        weights_dir = None if is_remote(settings) else settings.data_dir / "weights"
+        service.start(session, principal, located, train_args, device, gpu, weights_dir)
     info = devices.describe(gpu)
     return {"modelId": model_id, "status": "starting", "gpuType": gpu,
             "estimatedCost": {"pricePerHour": 0, "gpuMemoryGb": info["memoryGb"]},
@@ -89,13 +93,20 @@ def _find(session, principal, ident: tuple[str, ...]):
     return models.find_by_id(session, principal, ident[0]) if len(ident) == 1 else models.find(session, principal, *ident)
 
 
-def _progress(request: Request, principal: Principal, ident: tuple[str, ...]) -> dict:
+def _reader(principal: Principal | None) -> Principal | None:
+    """Anyone reads a public model's training; a key without the models scope reads as no key."""
+    return projects.as_reader(principal, "models") if principal else None
+
+
+def _progress(request: Request, principal: Principal | None, ident: tuple[str, ...]) -> dict:
+    principal = _reader(principal)
     with request.app.state.sessions() as session:
         located = _find(session, principal, ident)
         return service.progress(service.latest_run(session, located.model.id))
 
 
-def _epochs(request: Request, principal: Principal, ident: tuple[str, ...]) -> dict:
+def _epochs(request: Request, principal: Principal | None, ident: tuple[str, ...]) -> dict:
+    principal = _reader(principal)
     with request.app.state.sessions() as session:
         located = _find(session, principal, ident)
         run = service.latest_run(session, located.model.id)
@@ -109,12 +120,12 @@ def _cancel(request: Request, principal: Principal, ident: tuple[str, ...]) -> d
 
 
 @router.get("/api/models/{model_id:modelid}/training")
-def training_progress_by_id(request: Request, model_id: str, principal: ReadingUser):
+def training_progress_by_id(request: Request, model_id: str, principal: MaybeUser):
     return _progress(request, principal, (model_id,))
 
 
 @router.get("/api/models/{model_id:modelid}/training/epochs")
-def training_epochs_by_id(request: Request, model_id: str, principal: ReadingUser):
+def training_epochs_by_id(request: Request, model_id: str, principal: MaybeUser):
     return _epochs(request, principal, (model_id,))
 
 
@@ -124,12 +135,12 @@ def cancel_training_by_id(request: Request, model_id: str, principal: TrainingUs
 
 
 @router.get("/api/models/{owner}/{project}/{model}/training")
-def training_progress(request: Request, owner: str, project: str, model: str, principal: ReadingUser):
+def training_progress(request: Request, owner: str, project: str, model: str, principal: MaybeUser):
     return _progress(request, principal, (owner, project, model))
 
 
 @router.get("/api/models/{owner}/{project}/{model}/training/epochs")
-def training_epochs(request: Request, owner: str, project: str, model: str, principal: ReadingUser):
+def training_epochs(request: Request, owner: str, project: str, model: str, principal: MaybeUser):
     return _epochs(request, principal, (owner, project, model))
 
 
@@ -144,8 +155,13 @@ def cancel_training(request: Request, owner: str, project: str, model: str, prin
 def _metrics(request: Request, principal: Principal, body: Any) -> dict:
     if not isinstance(body, dict):
         raise Invalid("The body must be a JSON object with event and data")
+    storage = request.app.state.storage
     with transaction(request.app.state.sessions) as session:
-        return service.on_event(session, request.app.state.storage, principal, body, _base_url(request))
+        answer = service.on_event(session, storage, principal, body, _base_url(request))
+        pending = session.info.pop(service.AFTER_COMMIT, [])
+    for prefix in pending:  # staged checkpoints the run no longer needs, once the change is committed
+        storage.delete_tree(prefix)
+    return answer
 
 
 @router.post("/api/webhooks/training/metrics")

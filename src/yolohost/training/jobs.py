@@ -16,6 +16,7 @@ from yolohost.db.tables import Job, TrainingRun, User
 from yolohost.jobs import registry
 from yolohost.jobs.execution import is_remote, python_command, run_command, signed_url
 from yolohost.kit import clock
+from yolohost.kit.errors import NotFound
 from yolohost.models import repository as models_repo
 from yolohost.training import service
 
@@ -24,19 +25,20 @@ KEY_SCOPES = ["training", "models", "datasets"]
 
 def _failed(session, job: Job) -> None:
     """The job ended without the trainer completing (failed, cancelled, or its worker died)."""
+    _revoke(session, (job.payload or {}).get("keyId"))
     run = session.query(TrainingRun).filter(TrainingRun.job_id == job.id).one_or_none()
-    if run is None:
+    if run is None:  # the model was deleted meanwhile
         return
     status = "cancelled" if job.status == "cancelled" or run.cancel_requested else "failed"
     service.finish(session, run, status, None if status == "cancelled" else job.error, "job_failed")
-    _revoke(session, run)
 
 
-def _revoke(session, run: TrainingRun) -> None:
-    if run.key_id:
+def _revoke(session, key_id: str | None) -> None:
+    """Revoke the run's own key (kept on the job, which outlives the run if its model is deleted)."""
+    if key_id:
         try:
-            accounts.revoke_key(session, run.key_id)
-        except Exception:  # already revoked
+            accounts.revoke_key(session, key_id)
+        except NotFound:  # already revoked
             pass
 
 
@@ -52,9 +54,13 @@ def run_training(ctx) -> dict:
         if run is None or run.status not in service.ACTIVE:
             return {"runId": run_id, "status": run.status if run else "deleted"}
         model, project, workspace = models_repo.located_by_id(session, run.model_id)
-        key, plaintext = accounts.create_key(session, session.get(User, run.user_id), f"training run {run.id}",
-                                             KEY_SCOPES)
-        run.key_id = key.id
+        user = session.get(User, run.user_id) if run.user_id else None
+        if user is None:
+            raise RuntimeError("the user who started this run no longer exists")
+        key, plaintext = accounts.create_key(session, user, f"training run {run.id}", KEY_SCOPES)
+        run.key_id = key_id = key.id
+        job = session.get(Job, ctx.job_id)
+        job.payload = {**job.payload, "keyId": key.id}
         run.status = "starting"
         run.started_at = clock.now()
         model.status = "starting"
@@ -78,15 +84,18 @@ def run_training(ctx) -> dict:
     began = time.monotonic()
     ctx.progress(0.0, f"training {target[0]}/{target[1]}")
     try:
-        run_command(ctx, argv, env)
+        run_command(ctx, argv, env, num_gpus=0 if device in (None, "cpu") else 1)
     finally:
         seconds = time.monotonic() - began
         with ctx.transaction() as session:
+            _revoke(session, key_id)
             run = session.get(TrainingRun, run_id)
-            _revoke(session, run)
-            _record_compute(session, run, seconds)
+            if run is not None:
+                _record_compute(session, run, seconds)
     with ctx.transaction() as session:
         run = session.get(TrainingRun, run_id)
+        if run is None:
+            raise RuntimeError("the model was deleted while it trained")
         if run.status in service.ACTIVE:
             raise RuntimeError("the trainer exited without reporting that training completed")
         return {"runId": run_id, "status": run.status, "seconds": round(seconds, 1)}

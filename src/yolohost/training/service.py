@@ -59,7 +59,8 @@ def progress(run: TrainingRun | None) -> dict:
     """The contract's ``TrainingProgressResponse``."""
     if run is None:
         return {"job": None}
-    total = run.total_epochs or int(run.train_args.get("epochs") or 0)
+    planned = run.train_args.get("epochs")
+    total = run.total_epochs or (planned if isinstance(planned, int) and not isinstance(planned, bool) else 0)
     done = min(run.current_epoch, total) if total else run.current_epoch
     percentage = 100.0 if run.status == "completed" else (round(100.0 * done / total, 1) if total else 0.0)
     started = clock.aware(run.started_at) if run.started_at else None
@@ -107,11 +108,13 @@ def history(run: TrainingRun) -> list[dict]:
 
 
 def start(session: Session, principal: Principal, located: Located, train_args: dict, device: str | None,
-          gpu_type: str, weights_dir: Path) -> TrainingRun:
+          gpu_type: str, weights_dir: Path | None) -> TrainingRun:
+    """``weights_dir``: where base ``.pt`` files may be named from; None when trainers run on other machines."""
     """Check the arguments, record the run and queue its job (which starts when this transaction commits)."""
     from yolohost.jobs import service as jobs
 
     models.require_editor(session, principal, located)
+    session.refresh(located.model, with_for_update=True)  # one start at a time per model
     if active_run(session, located.model.id) is not None:
         raise Conflict(f"Model '{located.uri}' is already training; cancel that run first")
     args = check_args(session, principal, located, train_args, weights_dir)
@@ -142,7 +145,7 @@ def _resumable(session: Session, located: Located) -> TrainingRun:
     return run
 
 
-def check_args(session: Session, principal: Principal, located: Located, raw: dict, weights_dir: Path) -> dict:
+def check_args(session: Session, principal: Principal, located: Located, raw: dict, weights_dir: Path | None) -> dict:
     """The run's arguments, checked before anything is queued: the base model and dataset exist here,
     and Ultralytics accepts every other argument. 400 (or 404 for a missing dataset or model) otherwise."""
     if not isinstance(raw, dict):
@@ -165,7 +168,7 @@ def check_args(session: Session, principal: Principal, located: Located, raw: di
     return args
 
 
-def _check_base_model(session: Session, principal: Principal, name: str, weights_dir: Path) -> str:
+def _check_base_model(session: Session, principal: Principal, name: str, weights_dir: Path | None) -> str:
     if name.startswith("ul://"):
         parts = name[5:].split("/")
         if len(parts) != 3 or not all(parts):
@@ -185,6 +188,9 @@ def _check_base_model(session: Session, principal: Principal, name: str, weights
             raise Invalid(f"trainArgs.model: '{name}' is not an Ultralytics model architecture") from None
         return name
     if name.endswith(".pt"):
+        if weights_dir is None:
+            raise Invalid(f"trainArgs.model: '{name}' would be a file of this server, which trainers on Ray nodes "
+                          "cannot read; upload it as a model and use its ul:// URI")
         if (weights_dir / name).is_file():
             return name
         raise Invalid(
@@ -233,6 +239,7 @@ def cancel(session: Session, principal: Principal, located: Located) -> dict:
     from yolohost.jobs import service as jobs
 
     models.require_editor(session, principal, located)
+    session.refresh(located.model, with_for_update=True)  # serialised with starts and reports of this model
     run = active_run(session, located.model.id)
     if run is None:
         raise Conflict(f"Model '{located.uri}' has no active training")
@@ -321,6 +328,9 @@ def on_event(session: Session, storage: Storage, principal: Principal, body: dic
     if not isinstance(data, dict):
         raise Invalid("data must be an object")
     located, run = _located_for_report(session, principal, body)
+    session.refresh(located.model, with_for_update=True)  # reports, starts and cancels of a model take turns
+    if run is not None:
+        session.refresh(run)
     if event == "training_started":
         run = _started(session, principal, located, run, data)
     elif run is None:
@@ -334,7 +344,7 @@ def on_event(session: Session, storage: Storage, principal: Principal, body: dic
         "received": True, "event": event, "mode": "remote", "modelId": located.model.id, "runId": run.id,
         "modelSlug": located.model.slug, "modelUrl": f"{base_url.rstrip('/')}/{located.uri}",
     }
-    if run.cancel_requested or run.status == "cancelled":
+    if run.cancel_requested or run.status in ("cancelled", "failed"):  # an ended run's trainer should stop
         out["cancelled"] = True
     return out
 
@@ -346,6 +356,8 @@ def _started(session: Session, principal: Principal, located: Located, run: Trai
             return run  # cancelled before the trainer got going; the answer tells it to stop
     else:
         if run is not None and run.status in ACTIVE:
+            if run.mode == "managed":
+                raise Conflict(f"Model '{located.uri}' is being trained by this server; cancel that run first")
             finish(session, run, "failed", "superseded by a new run of this model", "superseded")
         args = data.get("trainArgs") if isinstance(data.get("trainArgs"), dict) else {}
         run = TrainingRun(model_id=located.model.id, workspace_id=located.workspace.id, user_id=principal.user_id,
@@ -545,8 +557,13 @@ def start_checkpoint_upload(session: Session, principal: Principal, body: dict, 
     return upload, located, run
 
 
+AFTER_COMMIT = "yolohost.delete_after_commit"  # session.info key: storage prefixes to delete once committed
+
+
 def _drop_upload(session: Session, storage: Storage, key: str) -> None:
+    """Close a staged upload; its files go once the transaction commits (``delete_after_commit``)."""
     upload = session.get(UploadSession, key.split("/")[1])
     if upload is not None:
         upload.status = "completed"
-    storage.delete_tree(f"uploads/{key.split('/')[1]}")
+    session.info.setdefault(AFTER_COMMIT, []).append(f"uploads/{key.split('/')[1]}")
+

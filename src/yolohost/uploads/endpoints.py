@@ -60,14 +60,18 @@ async def put_bytes(request: Request, session_id: str, expires: int = Query(), s
     sent_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if sent_type and sent_type not in (upload.content_type.lower(), "application/octet-stream"):
         raise Invalid(f"Content-Type {sent_type} does not match this upload's contentType {upload.content_type}")
-    def exact(size: int) -> None:
+
+    def accept(size: int) -> None:
         if announced and size != limit:
             raise Invalid(f"The upload has {size} bytes but totalBytes announced {limit}")
+        if not announced:  # quota was checked against the announced size; check the real one
+            with transaction(request.app.state.sessions) as session:
+                service.require_room_for(session, upload, size, request.app.state.settings.storage_quota_mb)
 
     too_large = (f"The upload is larger than the announced totalBytes ({limit})" if announced
                  else f"The upload is over the {limit >> 20} MB limit")
     target = service.staged_path(request.app.state.storage, upload)
-    size = await receive_file(request, target, limit, too_large, exact)
+    size = await receive_file(request, target, limit, too_large, accept)
     with transaction(request.app.state.sessions) as session:
         service.received(session, service.get_open(session, session_id), size)
     return {"success": True, "size": size}

@@ -116,5 +116,14 @@ def complete(session: Session, storage: Storage, principal: Principal, upload: U
     return {"success": True, "file": {"size": upload.received_bytes, "contentType": upload.content_type}}
 
 
+def require_room_for(session: Session, upload: UploadSession, size: int, quota_mb: int) -> None:
+    """The quota check of an upload whose size was not announced (a trainer's checkpoint of a model)."""
+    from yolohost.models import repository as models_repo
+
+    found = models_repo.located_by_id(session, upload.asset_id)
+    if found is not None:
+        storage_usage.require_room(session, found[2], size, quota_mb)
+
+
 def staged_path(storage: Storage, upload: UploadSession) -> Path:
     return storage.path(staging_key(upload))

@@ -17,7 +17,7 @@ class TrainingRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)  # the SDK's integer runId
     model_id: Mapped[str] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), index=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     mode: Mapped[str] = mapped_column(String(16))  # managed (a job here) | remote (reported by webhooks)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|starting|running|completed|failed|cancelled
     job_id: Mapped[str | None] = mapped_column(String(32))
