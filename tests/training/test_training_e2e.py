@@ -268,3 +268,21 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(server, tmp_path):
     again = api("POST", "/api/training/start", json={"modelId": model_id, "trainArgs": {
         "model": "yolo11n.yaml", "data": "shapes", "epochs": 2, "resume": True}})
     assert again.status_code == 400 and "no interrupted run" in again.json()["error"]
+
+
+def test_ul_cloud_train_starts_a_run_here_and_downloads_its_weights(server, checkpoints, tmp_path):
+    srv, api = server
+    key = api.headers["Authorization"].split()[1]
+    with open(checkpoints["detect"], "rb") as fh:
+        assert api("POST", "/api/models", files={"file": ("best.pt", fh)}, data={"projectId": "exp", "name": "base"}).ok
+    env = {**ultralytics_env(srv, tmp_path), "ULTRALYTICS_API_KEY": key}
+    cli = subprocess.run([str(Path(sys.executable).with_name("ul")), "cloud", "train", "model=ul://admin/exp/base",
+                          "data=ul://admin/datasets/shapes", "epochs=1", "imgsz=64", "batch=4", "workers=0", "mosaic=0",
+                          "amp=False", "plots=False", "project=exp", "name=cloud", "watch", f"save_dir={tmp_path / 'out'}"],
+                         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    output = cli.stdout + cli.stderr
+    assert cli.returncode == 0, output[-4000:]
+    assert "Model: ul://admin/exp/cloud" in output
+    job = api("GET", "/api/models/admin/exp/cloud/training").json()["job"]
+    assert job["status"] == "completed" and job["trainArgs"]["model"] == "ul://admin/exp/base"
+    assert list((tmp_path / "out").rglob("*.pt")), output[-2000:]  # `watch` downloaded the run's weights
