@@ -99,3 +99,17 @@ def test_a_dataset_of_another_task_is_refused(client, alice, shapes):
                     headers=alice.bearer)
     bad = start(client, alice, r.json()["id"], model="yolo11n-cls.yaml")
     assert bad.status_code == 400 and "is for detect" in bad.json()["error"]
+
+
+def test_deleting_the_model_or_its_project_stops_its_training(client, app, alice, shapes, untrained):
+    assert start(client, alice, untrained).status_code == 200
+    assert client.delete("/api/models/alice/exp/det", headers=alice.bearer).status_code == 200
+    assert [j.status for j in jobs(app)] == ["cancelled"]
+    restored = client.post("/api/trash", json={"id": untrained, "type": "model"}, headers=alice.bearer)
+    assert restored.status_code == 200, restored.text
+    progress = client.get("/api/models/alice/exp/det/training", headers=alice.bearer).json()["job"]
+    assert progress["status"] == "cancelled" and progress["error"]["code"] == "model_deleted"
+
+    assert start(client, alice, untrained).status_code == 200  # a fresh run; then the whole project goes
+    assert client.delete("/api/projects/alice/exp", headers=alice.bearer).status_code == 200
+    assert [j.status for j in jobs(app)] == ["cancelled", "cancelled"]

@@ -263,9 +263,12 @@ def _move_target(session: Session, located: Located, project_id: str) -> Project
 
 def trash(session: Session, principal: Principal, located: Located) -> None:
     """Move the model to the trash (restorable for the retention period)."""
+    from yolohost.training import service as training  # training imports this module
+
     require_editor(session, principal, located)
     located.model.deleted_at = clock.now()
     located.model.deleted_with_project = False
+    training.stop_for_deleted(session, [located.model.id])
     activity.record(session, located.workspace.id, principal.user_id, "model.deleted", "model", located.model.id,
                     f"{located.project.slug}/{located.model.slug}")
     session.flush()

@@ -90,13 +90,13 @@ def set_models_visibility(session: Session, project_id: str, visibility: str) ->
         model.visibility = visibility
 
 
-def trash_models(session: Session, project_id: str, at: datetime) -> int:
-    """Move the project's live models to the trash with it; how many went."""
+def trash_models(session: Session, project_id: str, at: datetime) -> list[str]:
+    """Move the project's live models to the trash with it; the ids of those that went."""
     models = live_models(session, [project_id])
     for model in models:
         model.deleted_at = at
         model.deleted_with_project = True
-    return len(models)
+    return [model.id for model in models]
 
 
 def models_trashed_with(session: Session, project_id: str) -> list[Model]:

@@ -279,11 +279,14 @@ def trash(session: Session, principal: Principal, found: Found) -> int:
     require_editor(session, principal, found)
     now = clock.now()
     found.project.deleted_at = now
-    cascaded = repo.trash_models(session, found.project.id, now)
+    from yolohost.training import service as training  # training imports the models module, which imports this
+
+    model_ids = repo.trash_models(session, found.project.id, now)
+    training.stop_for_deleted(session, model_ids)
     activity.record(session, found.workspace.id, principal.user_id, "project.deleted", "project", found.project.id,
-                    found.project.slug, {"cascadedModels": cascaded})
+                    found.project.slug, {"cascadedModels": len(model_ids)})
     session.flush()
-    return cascaded
+    return len(model_ids)
 
 
 def clone(

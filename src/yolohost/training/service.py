@@ -256,6 +256,23 @@ def cancel(session: Session, principal: Principal, located: Located) -> dict:
     return {"success": True, "status": "cancelled", **({"warning": warning} if warning else {})}
 
 
+def stop_for_deleted(session: Session, model_ids: list[str]) -> None:
+    """Models went to the trash: their runs end as cancelled, and trainers this server started are stopped."""
+    from yolohost.db.tables import Job
+    from yolohost.jobs import service as jobs
+
+    if not model_ids:
+        return
+    runs = session.scalars(select(TrainingRun).where(TrainingRun.model_id.in_(model_ids),
+                                                     TrainingRun.status.in_(ACTIVE)))
+    for run in runs:
+        run.cancel_requested = True
+        job = session.get(Job, run.job_id) if run.job_id else None
+        if job is not None and job.status not in jobs.FINAL:
+            jobs.cancel(session, job)
+        finish(session, run, "cancelled", "the model was deleted", "model_deleted")
+
+
 def finish(session: Session, run: TrainingRun, status: str, message: str | None = None,
            code: str | None = None) -> None:
     """End a run that did not complete; the model keeps the weights and status it had before."""
