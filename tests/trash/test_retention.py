@@ -80,14 +80,14 @@ def test_the_worker_loop_purges(app, client, alice, monkeypatch):
     _move_clock(monkeypatch, 31)
     stop = threading.Event()
     calls = []
-    real = worker._purge_trash
+    real = worker._housekeeping
 
     def purge_then_stop(*args):
         real(*args)
         calls.append(1)
         stop.set()
 
-    monkeypatch.setattr(worker, "_purge_trash", purge_then_stop)
+    monkeypatch.setattr(worker, "_housekeeping", purge_then_stop)
     worker.run_forever(app.state.settings, stop)
     assert calls == [1]
     assert client.get("/api/trash", headers=alice.bearer).json()["total"] == 0
@@ -100,7 +100,7 @@ def test_the_worker_loop_can_be_told_not_to_purge(app, client, monkeypatch):
 
     app.state.settings.trash_purge_interval_seconds = 0
     stop = threading.Event()
-    monkeypatch.setattr(worker, "_purge_trash", lambda *a: (_ for _ in ()).throw(AssertionError("purged")))
+    monkeypatch.setattr(worker, "_housekeeping", lambda *a: (_ for _ in ()).throw(AssertionError("purged")))
     monkeypatch.setattr(worker, "run_one", lambda *a: stop.set())
     worker.run_forever(app.state.settings, stop)
 

@@ -109,14 +109,21 @@ def run_one(settings: Settings, sessions: sessionmaker[Session], storage: Storag
     return job_id
 
 
-def _purge_trash(settings: Settings, sessions: sessionmaker[Session], storage: Storage) -> None:
-    """Purge trashed items past their retention; a failure is logged and retried at the next interval."""
+def _housekeeping(settings: Settings, sessions: sessionmaker[Session], storage: Storage) -> None:
+    """Purge trashed items past their retention and expired uploads; a failure is logged and retried at
+    the next interval."""
     from yolohost.trash.retention import purge_expired
+
+    from yolohost.uploads.sweep import sweep_expired
 
     try:
         purge_expired(sessions, storage, settings.trash_retention_days)
     except Exception:
         log.exception("trash purge failed")
+    try:
+        sweep_expired(sessions, storage)
+    except Exception:
+        log.exception("sweeping expired uploads failed")
 
 
 def run_forever(settings: Settings, stop: threading.Event, parent_pid: int | None = None) -> None:
@@ -140,7 +147,7 @@ def run_forever(settings: Settings, stop: threading.Event, parent_pid: int | Non
                 last_reap = time.monotonic()
             every = settings.trash_purge_interval_seconds
             if every > 0 and time.monotonic() - last_purge > every:
-                _purge_trash(settings, sessions, storage)
+                _housekeeping(settings, sessions, storage)
                 last_purge = time.monotonic()
             try:
                 ran = run_one(settings, sessions, storage)
