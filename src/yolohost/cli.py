@@ -70,9 +70,12 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     if not settings.public_url:  # trainers the workers start report back over HTTP; tell them where
         local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         worker_env["YOLOHOST_PUBLIC_URL"] = f"http://{local}:{port}"
-    job_workers = [_spawn_worker(worker_env) for _ in range(settings.job_workers)]
+    # Training runs for hours: it gets workers of its own, so ingests and exports never wait behind it.
+    separate = ("--skip", "training") if settings.training_workers else ()
+    job_workers = [_spawn_worker(worker_env, *separate) for _ in range(settings.job_workers)]
+    job_workers += [_spawn_worker(worker_env, "--only", "training") for _ in range(settings.training_workers)]
     click.echo(f"yolohost serving on http://{host}:{port} (data in {settings.data_dir.resolve()}, "
-               f"{len(job_workers)} job worker(s))")
+               f"{settings.job_workers} job worker(s), {settings.training_workers} for training)")
     try:
         uvicorn.run(
             "yolohost.app:app_from_env",
@@ -90,13 +93,13 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
             proc.wait(30)
 
 
-def _spawn_worker(env: dict[str, str]):
+def _spawn_worker(env: dict[str, str], *args: str):
     """A job worker that ends with this process, however it ends (uvicorn re-raises SIGTERM, so no
     cleanup code is sure to run here): Linux's parent-death signal, and the worker's own parent check."""
     import subprocess
     import sys
 
-    return subprocess.Popen([sys.executable, "-m", "yolohost", "worker", "--exit-with-parent"], env=env,
+    return subprocess.Popen([sys.executable, "-m", "yolohost", "worker", "--exit-with-parent", *args], env=env,
                             preexec_fn=_die_with_parent if sys.platform == "linux" else None)
 
 
@@ -120,8 +123,11 @@ def _reap_jobs_of_dead_workers(engine, settings) -> None:
 
 @main.command()
 @click.option("--exit-with-parent", is_flag=True, help="Stop when the process that started this one is gone.")
-def worker(exit_with_parent: bool) -> None:
-    """Run a job worker (``yolohost serve`` starts YOLOHOST_JOB_WORKERS of them itself)."""
+@click.option("--only", "only", multiple=True, metavar="KIND", help="Run only jobs of this kind (repeatable).")
+@click.option("--skip", "skip", multiple=True, metavar="KIND", help="Never run jobs of this kind (repeatable).")
+def worker(exit_with_parent: bool, only: tuple[str, ...], skip: tuple[str, ...]) -> None:
+    """Run a job worker (``yolohost serve`` starts YOLOHOST_JOB_WORKERS of them, plus
+    YOLOHOST_TRAINING_WORKERS that run only training)."""
     import logging
     import os
     import signal
@@ -134,7 +140,7 @@ def worker(exit_with_parent: bool) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     parent = os.getppid() if exit_with_parent else None
-    run_forever(_settings(), stop, parent_pid=parent)
+    run_forever(_settings(), stop, parent_pid=parent, kinds=(set(only) or None, set(skip)))
 
 
 @main.command()

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # Background jobs: worker processes `yolohost serve` starts (0: run `yolohost worker` yourself),
     # how often idle workers look for work, heartbeats, and when a silent job counts as dead.
     job_workers: int = Field(default=1, ge=0)
+    # Workers that run only training (0: the job workers train too, and everything waits behind a run).
+    training_workers: int = Field(default=1, ge=0)
     job_poll_seconds: float = Field(default=0.5, gt=0)
     job_heartbeat_seconds: float = Field(default=2.0, gt=0)
     job_stale_seconds: float = Field(default=60.0, gt=0)

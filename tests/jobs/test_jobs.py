@@ -184,7 +184,7 @@ def _children(pid: int) -> list[int]:
 def test_job_workers_end_with_their_server(serve, tmp_path):
     server = serve()
     workers = _children(server.proc.pid)
-    assert len(workers) == 1  # YOLOHOST_JOB_WORKERS defaults to one
+    assert len(workers) == 2  # one job worker and one for training, by default
     server.proc.send_signal(signal.SIGTERM)  # uvicorn re-raises it: no cleanup code of serve runs
     server.proc.wait(30)
     deadline = time.monotonic() + 15

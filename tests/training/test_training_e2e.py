@@ -112,13 +112,22 @@ def test_a_managed_run_trains_reports_and_gives_the_model_its_weights(server, tm
     assert keys and not [k for k in keys if k["name"].startswith("training run")]  # the run's own key is revoked
 
 
-def test_cancel_stops_the_trainer_and_leaves_the_model_as_it_was(server):
+def test_cancel_stops_the_trainer_and_leaves_the_model_as_it_was(server, tmp_path):
     _, api = server
     model_id = model(api, "long")
     r = api("POST", "/api/training/start", json={"modelId": model_id, "trainArgs": {**TRAIN_ARGS, "epochs": 500}})
     assert r.status_code == 200, r.text
     api.wait("/api/models/admin/exp/long/training", lambda b: b["job"]["progress"]["currentEpoch"] >= 1)
     assert runner_processes("long")
+    other = api("POST", "/api/datasets", json={"dataset": "more", "name": "More", "task": "detect"}).json()
+    archive = write_zip(tmp_path / "more.zip", yolo_members(2, 1))
+    signed = api("POST", "/api/upload/signed-url", json={
+        "assetType": "datasets", "assetId": other["id"], "filename": "more.zip", "contentType": "application/zip",
+        "totalBytes": archive.stat().st_size}).json()
+    assert requests.put(signed["uploadUrl"], data=archive.read_bytes(), timeout=60).ok
+    assert api("POST", "/api/datasets/admin/more/ingest", json={"sessionId": signed["sessionId"]}).status_code == 201
+    ingested = api.wait("/api/datasets/admin/more", lambda b: b["dataset"]["status"] != "processing")["dataset"]
+    assert ingested["status"] == "ready" and runner_processes("long")  # done while the run goes on
     cancelled = api("DELETE", "/api/models/admin/exp/long/training")
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     job = api.wait("/api/models/admin/exp/long/training", lambda b: b["job"]["status"] == "cancelled")["job"]

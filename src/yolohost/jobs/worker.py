@@ -25,6 +25,14 @@ log = logging.getLogger("yolohost.jobs")
 LOG_LIMIT = 64 * 1024  # the newest part of a job's log that is kept
 
 
+Kinds = tuple[set[str] | None, set[str]] | None  # (only these, or all if None; never these)
+
+
+def select_kinds(handlers, kinds: Kinds) -> list[str]:
+    only, never = kinds or (None, set())
+    return sorted(k for k in handlers if (only is None or k in only) and k not in never)
+
+
 class Cancelled(Exception):
     """Raised by ``check_cancelled`` when the job was asked to stop."""
 
@@ -73,11 +81,12 @@ def _heartbeat(ctx: JobContext, every: float, done: threading.Event) -> None:
             log.warning("heartbeat of %s failed", ctx.job_id, exc_info=True)
 
 
-def run_one(settings: Settings, sessions: sessionmaker[Session], storage: Storage) -> str | None:
-    """Claim and run one queued job; returns its id, or None when nothing was queued."""
+def run_one(settings: Settings, sessions: sessionmaker[Session], storage: Storage,
+            kinds: Kinds = None) -> str | None:
+    """Claim and run one queued job (of ``kinds``; all by default); returns its id, or None when nothing was queued."""
     handlers = registry.load_all()
     with transaction(sessions) as session:
-        job_id = repo.claim(session, service.worker_name(), sorted(handlers))
+        job_id = repo.claim(session, service.worker_name(), select_kinds(handlers, kinds))
         if job_id is None:
             return None
         job = repo.get(session, job_id)
@@ -126,8 +135,9 @@ def _housekeeping(settings: Settings, sessions: sessionmaker[Session], storage: 
         log.exception("sweeping expired uploads failed")
 
 
-def run_forever(settings: Settings, stop: threading.Event, parent_pid: int | None = None) -> None:
-    """Poll for jobs until ``stop`` is set; reap jobs of dead workers and purge expired trash now and then."""
+def run_forever(settings: Settings, stop: threading.Event, parent_pid: int | None = None, kinds: Kinds = None) -> None:
+    """Poll for jobs (of ``kinds``) until ``stop`` is set; reap jobs of dead workers and purge expired trash
+    now and then."""
     from yolohost.bootstrap import open_database
     from yolohost.db.engine import make_sessionmaker
 
@@ -150,7 +160,7 @@ def run_forever(settings: Settings, stop: threading.Event, parent_pid: int | Non
                 _housekeeping(settings, sessions, storage)
                 last_purge = time.monotonic()
             try:
-                ran = run_one(settings, sessions, storage)
+                ran = run_one(settings, sessions, storage, kinds)
             except Exception:
                 log.exception("worker loop error")
                 ran = None
