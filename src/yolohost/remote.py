@@ -112,18 +112,16 @@ def train(api: Api, model: str, train_args: dict, gpu: str | None, wait: bool) -
 def export(api: Api, model: str, fmt: str, args: dict, wait: bool) -> str:
     path = model_path(model)
     created = api("POST", f"{path}/exports", json={"format": fmt, **({"args": args} if args else {})})
-    export_id = created.get("id") or created.get("exportId") or created.get("export", {}).get("id")
+    export_id = created["id"]
     click.echo(f"exporting {model} to {fmt} ({export_id})")
     if not wait:
-        return created.get("status", "queued")
+        return created["status"]
 
     def current() -> dict:
-        body = api("GET", f"{path}/exports/{export_id}")
-        return body.get("export", body)
+        return api("GET", f"{path}/exports/{export_id}")["export"]
 
     def poll():
-        item = current()
-        status = item.get("status", "queued")
+        status = current()["status"]
         return status, 1 if status in FINAL else 0, 1, ""
 
     try:
@@ -134,9 +132,8 @@ def export(api: Api, model: str, fmt: str, args: dict, wait: bool) -> str:
         return "cancelled"
     item = current()
     if status == "completed":
-        click.echo(f"completed: {item.get('size', '?')} bytes")
-        if item.get("downloadUrl"):
-            click.echo(item["downloadUrl"])
+        click.echo(f"completed: {item['file']['downloadFilename']}, {item['file']['size']} bytes")
+        click.echo(item["file"]["downloadUrl"])
     else:
-        click.echo(f"{status}: {item.get('error') or item.get('errorMessage') or ''}", err=True)
+        click.echo(f"{status}: {item.get('error', {}).get('message', '')}", err=True)
     return status

@@ -98,3 +98,20 @@ def test_the_runner_fetches_and_delivers_through_signed_urls(serve, checkpoints,
                          env={**os.environ, "YOLO_CONFIG_DIR": str(tmp_path / "cfg")})
     assert bad.returncode == 1 and "error: RuntimeError: downloading the weights answered HTTP 403" in bad.stdout
     assert requests.put(output.replace("signature=", "signature=0"), data=b"x", timeout=60).status_code == 403
+
+
+def test_yolohost_export_waits_with_a_progress_bar_and_prints_the_link(serve, checkpoints):
+    server = serve(env={"YOLOHOST_JOB_POLL_SECONDS": "0.1"})
+    key = owner_key_from(server.text())
+    add_model(server, key, checkpoints["detect"])
+    env = {**os.environ, "YOLOHOST_URL": server.url, "YOLOHOST_API_KEY": key}
+    done = subprocess.run([sys.executable, "-m", "yolohost", "export", "admin/demo/det", "--format", "onnx",
+                           "--arg", "imgsz=64"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].startswith("exporting admin/demo/det to onnx") and lines[1].startswith("completed: det.onnx, ")
+    assert requests.get(lines[2], timeout=60).content[:1] == b"\x08"  # an ONNX protobuf starts with its ir_version
+    assert "completed" in done.stderr and "1/1 export" in done.stderr  # the bar, drawn on stderr
+    bad = subprocess.run([sys.executable, "-m", "yolohost", "export", "admin/demo/det", "--format", "nonsense"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "HTTP 400" in bad.stderr and "nonsense" in bad.stderr

@@ -122,7 +122,6 @@ def _housekeeping(settings: Settings, sessions: sessionmaker[Session], storage: 
     """Purge trashed items past their retention and expired uploads; a failure is logged and retried at
     the next interval."""
     from yolohost.trash.retention import purge_expired
-
     from yolohost.uploads.sweep import sweep_expired
 
     try:

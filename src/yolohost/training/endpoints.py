@@ -21,10 +21,11 @@ from yolohost.db.tables import TrainingRun
 from yolohost.jobs.execution import is_remote
 from yolohost.kit.errors import AppError, Invalid
 from yolohost.kit.http import signed_link
+import yolohost.models.endpoints  # noqa: F401  (registers the "modelid" path convertor used below)
 from yolohost.models import service as models
 from yolohost.projects import service as projects
 from yolohost.training import devices, service
-from yolohost.uploads.service import TTL
+from yolohost.uploads.service import TTL, staging_key
 
 router = APIRouter(tags=["Training"])
 TrainingUser = Annotated[Principal, api_key("training", category="training")]
@@ -111,7 +112,7 @@ def _epochs(request: Request, principal: Principal | None, ident: tuple[str, ...
         located = _find(session, principal, ident)
         run = service.latest_run(session, located.model.id)
         return {"runId": run.id if run else None, "status": run.status if run else None,
-                "epochs": service.history(run) if run else [], "console": run.console if run else ""}
+                "epochs": run.epochs if run else [], "console": run.console if run else ""}
 
 
 def _cancel(request: Request, principal: Principal, ident: tuple[str, ...]) -> dict:
@@ -176,7 +177,7 @@ def _upload(request: Request, principal: Principal, body: Any) -> dict:
     with transaction(request.app.state.sessions) as session:
         upload, located, _ = service.start_checkpoint_upload(
             session, principal, body, settings.max_upload_bytes, settings.storage_quota_mb)
-        key = service.checkpoint_key(upload)
+        key = staging_key(upload)
         model_id = located.model.id
     return {"uploadUrl": signed_link(request, f"/upload/{upload.id}", int(TTL.total_seconds())),
             "gcsPath": key, "uploadPath": key, "modelId": model_id}

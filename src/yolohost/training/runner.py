@@ -57,14 +57,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _local(model: str, workdir: str) -> str:
     """A checkpoint given by a (signed) http URL is downloaded first; names and ul:// URIs load as they are."""
-    if not model.startswith(("http://", "https://")):
-        return model
-    import urllib.request
+    from pathlib import Path
 
-    target = os.path.join(workdir, "resume.pt")
-    with urllib.request.urlopen(model, timeout=300) as response, open(target, "wb") as out:
-        shutil.copyfileobj(response, out)
-    return target
+    from yolohost.exports.runner import fetch_weights, is_url
+
+    if not is_url(model):
+        return model
+    target = Path(workdir) / "resume.pt"
+    fetch_weights(model, target)
+    return str(target)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from yolohost.models import repository as models_repo
 from yolohost.models import service as models
 from yolohost.models.service import Located
 from yolohost.projects import service as projects
+from yolohost.uploads.service import staging_key
 
 ACTIVE = ("pending", "starting", "running")
 CONSOLE_LIMIT = 256 * 1024  # the newest part of a run's console output that is kept
@@ -97,11 +98,6 @@ def _compute(run: TrainingRun) -> dict | None:
 
     info = devices.describe(run.gpu_type)
     return {"gpuType": run.gpu_type, "gpuDisplayName": info["name"], "gpuMemoryGb": info["memoryGb"]}
-
-
-def history(run: TrainingRun) -> list[dict]:
-    """Every finished epoch's metrics, oldest first."""
-    return list(run.epochs)
 
 
 # --- starting a managed run ------------------------------------------------------------------------
@@ -472,7 +468,7 @@ def _staged_checkpoint(session: Session, storage: Storage, located: Located, pat
         raise Invalid("data.modelPath must be the gcsPath returned by /api/webhooks/models/upload")
     upload = session.get(UploadSession, path.split("/")[1])
     if upload is None or upload.asset_type != CHECKPOINT_ASSET or upload.asset_id != located.model.id \
-            or checkpoint_key(upload) != path:
+            or staging_key(upload) != path:
         raise NotFound(f"No checkpoint upload '{path}' for model '{located.uri}'")
     if upload.status != "uploaded":
         raise Invalid(f"Checkpoint upload '{path}' has no data yet: PUT the file to its uploadUrl first")
@@ -537,12 +533,6 @@ _HANDLERS = {
 
 
 # --- checkpoint uploads ----------------------------------------------------------------------------
-
-
-def checkpoint_key(upload: UploadSession) -> str:
-    from yolohost.uploads.service import staging_key
-
-    return staging_key(upload)
 
 
 def start_checkpoint_upload(session: Session, principal: Principal, body: dict, max_bytes: int,
